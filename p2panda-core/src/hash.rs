@@ -1,0 +1,109 @@
+//! Content addresses: BLAKE2b-512, the hash Bamboo uses (as a YAMF hash) for entries and payloads.
+//! An entry's hash is its identity: ids of festivals, resources and events are the hashes of the
+//! entries that created them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub const HASH_LEN: usize = 64;
+
+/// A BLAKE2b-512 digest. Displays as 128 hex characters; `{:?}` shows a short prefix.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash([u8; HASH_LEN]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    #[error("a hash is {HASH_LEN} bytes, got {0} bytes")]
+    Length(usize),
+    #[error("not hexadecimal: {0}")]
+    NotHex(String),
+}
+
+impl Hash {
+    /// The BLAKE2b-512 digest of `bytes`.
+    pub fn digest(bytes: &[u8]) -> Self {
+        let digest = blake2b_simd::Params::new().hash_length(HASH_LEN).hash(bytes);
+        let mut out = [0; HASH_LEN];
+        out.copy_from_slice(digest.as_bytes());
+        Hash(out)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, HashError> {
+        bytes
+            .try_into()
+            .map(Hash)
+            .map_err(|_| HashError::Length(bytes.len()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; HASH_LEN] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", &self.to_hex()[..12])
+    }
+}
+
+impl FromStr for Hash {
+    type Err = HashError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = hex::decode(s.trim()).map_err(|e| HashError::NotHex(e.to_string()))?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+// CBOR carries hashes as byte strings (not arrays of numbers): compact and unambiguous.
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Hash;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a {HASH_LEN}-byte hash")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Hash, E> {
+                Hash::from_bytes(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_bytes(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_is_blake2b_512() {
+        // BLAKE2b-512("") from RFC 7693's reference implementation.
+        assert!(Hash::digest(b"").to_hex().starts_with("786a02f742015903c6c6fd852552d272"));
+    }
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        let hash = Hash::digest(b"panda");
+        assert_eq!(hash.to_string().parse::<Hash>().unwrap(), hash);
+        assert_eq!("abcd".parse::<Hash>(), Err(HashError::Length(2)));
+    }
+}

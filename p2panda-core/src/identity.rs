@@ -1,0 +1,233 @@
+//! Identities: ed25519 key pairs made on the user's own device.
+//!
+//! A [`KeyPair`] can only be made from a secret key (freshly generated or imported). There is
+//! deliberately no constructor taking a separate public key: signing with a mismatched public key
+//! is the "double public key" signing-oracle bug class.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use rand_core::OsRng;
+
+/// Length in bytes of a secret key, a public key and a signature.
+pub const SECRET_KEY_LEN: usize = 32;
+pub const PUBLIC_KEY_LEN: usize = 32;
+pub const SIGNATURE_LEN: usize = 64;
+
+/// Errors of this module.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("a secret key is {SECRET_KEY_LEN} bytes (64 hex characters), got {0} bytes")]
+    SecretKeyLength(usize),
+    #[error("a public key is {PUBLIC_KEY_LEN} bytes (64 hex characters), got {0} bytes")]
+    PublicKeyLength(usize),
+    #[error("not hexadecimal: {0}")]
+    NotHex(String),
+    #[error("bytes are not a valid ed25519 public key")]
+    InvalidPublicKey,
+    #[error("signature does not verify")]
+    BadSignature,
+}
+
+/// An author's ed25519 key pair. The secret half never leaves it except through
+/// [`KeyPair::export_secret`].
+#[derive(Clone)]
+pub struct KeyPair {
+    signing: SigningKey,
+}
+
+impl KeyPair {
+    /// A new key pair from the operating system's (or the browser's) secure random source.
+    pub fn generate() -> Self {
+        Self {
+            signing: SigningKey::generate(&mut OsRng),
+        }
+    }
+
+    /// Restore a key pair from a secret key exported by [`KeyPair::export_secret`]. The public key
+    /// is always derived from the secret, never taken from the caller.
+    pub fn from_secret_bytes(secret: &[u8]) -> Result<Self, IdentityError> {
+        let bytes: [u8; SECRET_KEY_LEN] = secret
+            .try_into()
+            .map_err(|_| IdentityError::SecretKeyLength(secret.len()))?;
+        Ok(Self {
+            signing: SigningKey::from_bytes(&bytes),
+        })
+    }
+
+    /// Restore a key pair from the hex form of its secret key.
+    pub fn from_secret_hex(secret: &str) -> Result<Self, IdentityError> {
+        let bytes = hex::decode(secret.trim()).map_err(|e| IdentityError::NotHex(e.to_string()))?;
+        Self::from_secret_bytes(&bytes)
+    }
+
+    /// The secret key, for a backup the user asked for.
+    pub fn export_secret(&self) -> [u8; SECRET_KEY_LEN] {
+        self.signing.to_bytes()
+    }
+
+    /// The secret key as 64 hex characters.
+    pub fn export_secret_hex(&self) -> String {
+        hex::encode(self.signing.to_bytes())
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.signing.verifying_key())
+    }
+
+    /// Sign a message (deterministic ed25519).
+    pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        self.signing.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for KeyPair {
+    // Never print the secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An author's public key. Displays (and parses) as 64 lowercase hex characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityError> {
+        let bytes: [u8; PUBLIC_KEY_LEN] = bytes
+            .try_into()
+            .map_err(|_| IdentityError::PublicKeyLength(bytes.len()))?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(PublicKey)
+            .map_err(|_| IdentityError::InvalidPublicKey)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; PUBLIC_KEY_LEN] {
+        self.0.as_bytes()
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.as_bytes())
+    }
+
+    /// Strict ed25519 verification: rejects small-order keys and non-canonical signatures, so a
+    /// third party cannot produce a second valid signature over the same message.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), IdentityError> {
+        let signature = ed25519_dalek::Signature::from_slice(signature)
+            .map_err(|_| IdentityError::BadSignature)?;
+        self.0
+            .verify_strict(message, &signature)
+            .map_err(|_| IdentityError::BadSignature)
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", &self.to_hex()[..16])
+    }
+}
+
+impl FromStr for PublicKey {
+    type Err = IdentityError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = hex::decode(s.trim()).map_err(|e| IdentityError::NotHex(e.to_string()))?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_then_import_gives_the_same_identity() {
+        let key_pair = KeyPair::generate();
+        let restored = KeyPair::from_secret_hex(&key_pair.export_secret_hex()).unwrap();
+        assert_eq!(key_pair.public_key(), restored.public_key());
+        assert_eq!(key_pair.sign(b"festival"), restored.sign(b"festival"));
+    }
+
+    #[test]
+    fn two_generated_key_pairs_differ() {
+        assert_ne!(
+            KeyPair::generate().public_key(),
+            KeyPair::generate().public_key()
+        );
+    }
+
+    #[test]
+    fn signatures_verify_only_for_their_message_and_key() {
+        let key_pair = KeyPair::generate();
+        let signature = key_pair.sign(b"hello");
+        let public = key_pair.public_key();
+        assert!(public.verify(b"hello", &signature).is_ok());
+        assert_eq!(
+            public.verify(b"hellO", &signature),
+            Err(IdentityError::BadSignature)
+        );
+        assert_eq!(
+            KeyPair::generate().public_key().verify(b"hello", &signature),
+            Err(IdentityError::BadSignature)
+        );
+        assert_eq!(
+            public.verify(b"hello", &signature[..63]),
+            Err(IdentityError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn public_key_round_trips_through_hex() {
+        let public = KeyPair::generate().public_key();
+        assert_eq!(public.to_string().parse::<PublicKey>().unwrap(), public);
+    }
+
+    #[test]
+    fn malformed_keys_are_typed_errors() {
+        assert_eq!(
+            KeyPair::from_secret_bytes(&[0; 31]).unwrap_err(),
+            IdentityError::SecretKeyLength(31)
+        );
+        assert!(matches!(
+            KeyPair::from_secret_hex("zz"),
+            Err(IdentityError::NotHex(_))
+        ));
+        assert_eq!(
+            "00".parse::<PublicKey>().unwrap_err(),
+            IdentityError::PublicKeyLength(1)
+        );
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_secret() {
+        let key_pair = KeyPair::generate();
+        assert!(!format!("{key_pair:?}").contains(&key_pair.export_secret_hex()));
+    }
+}
