@@ -22,9 +22,14 @@ pub enum HashError {
 }
 
 impl Hash {
+    /// The smallest hash, as a lower bound in ordered ranges.
+    pub const MIN: Hash = Hash([0; HASH_LEN]);
+
     /// The BLAKE2b-512 digest of `bytes`.
     pub fn digest(bytes: &[u8]) -> Self {
-        let digest = blake2b_simd::Params::new().hash_length(HASH_LEN).hash(bytes);
+        let digest = blake2b_simd::Params::new()
+            .hash_length(HASH_LEN)
+            .hash(bytes);
         let mut out = [0; HASH_LEN];
         out.copy_from_slice(digest.as_bytes());
         Hash(out)
@@ -97,7 +102,9 @@ mod tests {
     #[test]
     fn digest_is_blake2b_512() {
         // BLAKE2b-512("") from RFC 7693's reference implementation.
-        assert!(Hash::digest(b"").to_hex().starts_with("786a02f742015903c6c6fd852552d272"));
+        assert!(Hash::digest(b"")
+            .to_hex()
+            .starts_with("786a02f742015903c6c6fd852552d272"));
     }
 
     #[test]

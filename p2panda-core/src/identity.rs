@@ -163,6 +163,29 @@ impl FromStr for PublicKey {
     }
 }
 
+// CBOR carries public keys as 32-byte strings.
+impl serde::Serialize for PublicKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.as_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PublicKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a {PUBLIC_KEY_LEN}-byte ed25519 public key")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<PublicKey, E> {
+                PublicKey::from_bytes(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_bytes(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,7 +217,9 @@ mod tests {
             Err(IdentityError::BadSignature)
         );
         assert_eq!(
-            KeyPair::generate().public_key().verify(b"hello", &signature),
+            KeyPair::generate()
+                .public_key()
+                .verify(b"hello", &signature),
             Err(IdentityError::BadSignature)
         );
         assert_eq!(

@@ -136,8 +136,14 @@ impl Entry {
         let author = BambooPublicKey::from_bytes(key_pair.public_key().as_bytes())
             .map_err(|e| LogError::Malformed(e.to_string()))?;
         let payload_hash = YamfHash::Blake2b(&unsigned.payload_hash.as_bytes()[..]);
-        let backlink = unsigned.backlink.as_ref().map(|h| YamfHash::Blake2b(&h.as_bytes()[..]));
-        let lipmaa_link = unsigned.lipmaa_link.as_ref().map(|h| YamfHash::Blake2b(&h.as_bytes()[..]));
+        let backlink = unsigned
+            .backlink
+            .as_ref()
+            .map(|h| YamfHash::Blake2b(&h.as_bytes()[..]));
+        let lipmaa_link = unsigned
+            .lipmaa_link
+            .as_ref()
+            .map(|h| YamfHash::Blake2b(&h.as_bytes()[..]));
         let mut entry = bamboo_rs_core::Entry::<&[u8], &[u8]> {
             log_id: unsigned.log_id,
             is_end_of_feed: unsigned.is_end_of_feed,
@@ -239,7 +245,11 @@ impl Entry {
         Ok(())
     }
 
-    fn verify_links(&self, backlink: Option<&Entry>, lipmaa: Option<&Entry>) -> Result<(), LogError> {
+    fn verify_links(
+        &self,
+        backlink: Option<&Entry>,
+        lipmaa: Option<&Entry>,
+    ) -> Result<(), LogError> {
         if self.seq_num == 1 {
             return match (self.backlink, self.lipmaa_link) {
                 (None, None) => Ok(()),
@@ -328,7 +338,10 @@ fn yamf_to_hash<H: std::borrow::Borrow<[u8]>>(yamf: &YamfHash<H>) -> Result<Hash
     let YamfHash::Blake2b(bytes) = yamf;
     let bytes = bytes.borrow();
     if bytes.len() != HASH_LEN {
-        return Err(LogError::Malformed(format!("hash of {} bytes", bytes.len())));
+        return Err(LogError::Malformed(format!(
+            "hash of {} bytes",
+            bytes.len()
+        )));
     }
     Hash::from_bytes(bytes).map_err(|e| LogError::Malformed(e.to_string()))
 }
@@ -356,7 +369,9 @@ mod tests {
         for (i, (entry, payload)) in log.iter().enumerate() {
             assert_eq!(entry.seq_num(), i as u64 + 1);
             let backlink = i.checked_sub(1).map(|b| &log[b].0);
-            let lipmaa = (entry.lipmaa_seq() as usize).checked_sub(1).map(|l| &log[l].0);
+            let lipmaa = (entry.lipmaa_seq() as usize)
+                .checked_sub(1)
+                .map(|l| &log[l].0);
             entry.verify(Some(payload), backlink, lipmaa).unwrap();
             assert_eq!(Entry::decode(entry.bytes()).unwrap(), *entry);
         }

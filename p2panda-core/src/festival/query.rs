@@ -1,0 +1,299 @@
+//! Read access to one festival's materialized state. Every query goes through an index; none
+//! walks the whole festival.
+
+use super::view::{EventRec, RequestStatus, ResourceRec, View};
+use super::Conflict;
+use crate::identity::PublicKey;
+use crate::operation::{
+    EventId, FestivalId, Millis, OperationId, PolicyKind, ResourceId, ResourceKind,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FestivalInfo {
+    pub id: FestivalId,
+    pub name: String,
+    pub description: String,
+    pub creator: PublicKey,
+    pub parent: Option<FestivalId>,
+    pub fork_of: Option<FestivalId>,
+    pub sub_festivals: Vec<FestivalId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceInfo {
+    pub id: ResourceId,
+    pub festival: FestivalId,
+    pub owner: PublicKey,
+    pub name: String,
+    pub description: String,
+    pub kind: ResourceKind,
+    pub policy: PolicyKind,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventInfo {
+    pub id: EventId,
+    pub festival: FestivalId,
+    pub creator: PublicKey,
+    /// The operation that made the current version (authorizations name it).
+    pub version: OperationId,
+    pub title: String,
+    pub description: String,
+    pub start: Millis,
+    pub end: Millis,
+    pub cancelled: bool,
+    /// Each requested resource and what its owner said.
+    pub resources: Vec<(ResourceId, RequestStatus)>,
+}
+
+impl EventInfo {
+    /// Share of requested resources granted (1.0 when it requests none).
+    pub fn confirmed(&self) -> f64 {
+        if self.resources.is_empty() {
+            return 1.0;
+        }
+        let granted = self
+            .resources
+            .iter()
+            .filter(|(_, s)| *s == RequestStatus::Granted)
+            .count();
+        granted as f64 / self.resources.len() as f64
+    }
+}
+
+/// One event's use of a resource, on the resource's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub event: EventId,
+    pub start: Millis,
+    pub end: Millis,
+    pub status: RequestStatus,
+}
+
+/// A request awaiting its resource owner's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub event: EventId,
+    pub event_version: OperationId,
+    pub resource: ResourceId,
+    pub start: Millis,
+    pub end: Millis,
+}
+
+/// Queries over one festival, its sub-festivals and (for a fork) what it inherited.
+pub struct FestivalQuery<'a> {
+    view: &'a View,
+    id: FestivalId,
+    scope: Vec<FestivalId>,
+}
+
+impl<'a> FestivalQuery<'a> {
+    pub(crate) fn new(view: &'a View, id: FestivalId) -> Self {
+        let scope = view.scope(id);
+        Self { view, id, scope }
+    }
+
+    pub fn info(&self) -> FestivalInfo {
+        self.festival_info(self.id)
+            .expect("a query exists only for a known festival")
+    }
+
+    /// A festival in this one's scope.
+    pub fn festival_info(&self, id: FestivalId) -> Option<FestivalInfo> {
+        let rec = self.view.festivals.get(&id).filter(|_| self.in_scope(id))?;
+        let (name, description) = rec.name_and_description();
+        Some(FestivalInfo {
+            id,
+            name,
+            description,
+            creator: rec.creator,
+            parent: rec.parent,
+            fork_of: rec.fork_of,
+            sub_festivals: rec.children.iter().copied().collect(),
+        })
+    }
+
+    /// This festival and every festival below it (and for a fork, its inherited source).
+    pub fn scope(&self) -> &[FestivalId] {
+        &self.scope
+    }
+
+    fn in_scope(&self, festival: FestivalId) -> bool {
+        self.scope.contains(&festival)
+    }
+
+    pub fn event(&self, id: EventId) -> Option<EventInfo> {
+        let rec = self
+            .view
+            .events
+            .get(&id)
+            .filter(|e| self.in_scope(e.festival))?;
+        Some(event_info(id, rec))
+    }
+
+    pub fn resource(&self, id: ResourceId) -> Option<ResourceInfo> {
+        let rec = self
+            .view
+            .resources
+            .get(&id)
+            .filter(|r| self.in_scope(r.festival))?;
+        Some(resource_info(id, rec))
+    }
+
+    /// Events (not cancelled) overlapping `[from, to)`, by start time.
+    pub fn events_in_range(&self, from: Millis, to: Millis) -> Vec<EventInfo> {
+        let mut found: Vec<(Millis, EventId)> = self
+            .scope
+            .iter()
+            .filter_map(|f| self.view.events_by_festival.get(f))
+            .flat_map(|index| index.overlapping(from, to))
+            .map(|(start, _, id)| (start, id))
+            .collect();
+        found.sort();
+        found
+            .into_iter()
+            .filter_map(|(_, id)| self.event(id))
+            .collect()
+    }
+
+    /// Every event requesting `resource` (not cancelled), by start time, with its status.
+    pub fn resource_timeline(&self, resource: ResourceId) -> Vec<Booking> {
+        self.timeline_between(resource, Millis::MIN, Millis::MAX)
+    }
+
+    /// Bookings of `resource` overlapping `[from, to)`.
+    pub fn timeline_between(&self, resource: ResourceId, from: Millis, to: Millis) -> Vec<Booking> {
+        let Some(timeline) = self.view.timeline.get(&resource) else {
+            return Vec::new();
+        };
+        timeline
+            .overlapping(from, to)
+            .filter_map(|(start, end, event)| {
+                let rec = self
+                    .view
+                    .events
+                    .get(&event)
+                    .filter(|e| self.in_scope(e.festival))?;
+                let status = rec.statuses.iter().find(|(r, _)| *r == resource)?.1.clone();
+                Some(Booking {
+                    event,
+                    start,
+                    end,
+                    status,
+                })
+            })
+            .collect()
+    }
+
+    /// Granted bookings of `resource` overlapping `[from, to)`.
+    pub fn granted_between(&self, resource: ResourceId, from: Millis, to: Millis) -> Vec<EventId> {
+        self.view
+            .grants
+            .get(&resource)
+            .map(|g| g.overlapping(from, to).map(|(_, _, e)| e).collect())
+            .unwrap_or_default()
+    }
+
+    /// Requests awaiting `owner`'s answer, in the order they reached this node.
+    pub fn pending_requests(&self, owner: PublicKey) -> Vec<Request> {
+        let Some(pending) = self.view.pending.get(&owner) else {
+            return Vec::new();
+        };
+        pending
+            .iter()
+            .filter_map(|(_, event, resource)| {
+                let rec = self
+                    .view
+                    .events
+                    .get(event)
+                    .filter(|e| self.in_scope(e.festival))?;
+                Some(Request {
+                    event: *event,
+                    event_version: rec.current_version,
+                    resource: *resource,
+                    start: rec.current.start,
+                    end: rec.current.end,
+                })
+            })
+            .collect()
+    }
+
+    /// Resources `user` owns (not deleted).
+    pub fn owned_by(&self, user: PublicKey) -> Vec<ResourceInfo> {
+        let Some(owned) = self.view.owned.get(&user) else {
+            return Vec::new();
+        };
+        owned.iter().filter_map(|id| self.resource(*id)).collect()
+    }
+
+    /// Every resource in scope, deleted ones included (marked).
+    pub fn resources(&self) -> Vec<ResourceInfo> {
+        let mut resources: Vec<ResourceInfo> = self
+            .view
+            .resources
+            .iter()
+            .filter(|(_, r)| self.in_scope(r.festival))
+            .map(|(id, r)| resource_info(*id, r))
+            .collect();
+        resources.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        resources
+    }
+
+    /// Where changes to a thing living in festival `home` are written: in `home` itself, or, in a
+    /// fork, in the fork for what it inherited.
+    pub fn written_in(&self, home: FestivalId) -> FestivalId {
+        match self.view.fork_root {
+            Some(root) if !self.view.is_within(home, root) => root,
+            _ => home,
+        }
+    }
+
+    /// Direct sub-festivals.
+    pub fn sub_festivals(&self) -> Vec<FestivalId> {
+        self.info().sub_festivals
+    }
+
+    /// Double bookings by owners, within scope.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.view
+            .conflicts
+            .iter()
+            .filter(|c| {
+                self.view
+                    .resources
+                    .get(&c.resource)
+                    .is_some_and(|r| self.in_scope(r.festival))
+            })
+            .copied()
+            .collect()
+    }
+}
+
+fn event_info(id: EventId, rec: &EventRec) -> EventInfo {
+    EventInfo {
+        id,
+        festival: rec.festival,
+        creator: rec.creator,
+        version: rec.current_version,
+        title: rec.current.title.clone(),
+        description: rec.current.description.clone(),
+        start: rec.current.start,
+        end: rec.current.end,
+        cancelled: rec.cancelled,
+        resources: rec.statuses.clone(),
+    }
+}
+
+fn resource_info(id: ResourceId, rec: &ResourceRec) -> ResourceInfo {
+    ResourceInfo {
+        id,
+        festival: rec.festival,
+        owner: rec.owner,
+        name: rec.current.name.clone(),
+        description: rec.current.description.clone(),
+        kind: rec.current.kind.clone(),
+        policy: rec.current.policy.clone(),
+        deleted: rec.deleted,
+    }
+}

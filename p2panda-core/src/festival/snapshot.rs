@@ -1,0 +1,125 @@
+//! A canonical, comparable picture of a whole [`State`]: every thing, status, index entry,
+//! conflict, rejection and waiting operation, in sorted order. Two nodes that hold the same
+//! operations must produce equal snapshots.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::view::View;
+use super::{FestivalQuery, Missing, Rejection, State};
+use crate::hash::Hash;
+use crate::operation::{FestivalId, Millis};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub contexts: BTreeMap<FestivalId, ContextSnapshot>,
+    pub rejected: BTreeMap<Hash, Rejection>,
+    pub waiting_for_log: BTreeSet<Hash>,
+    pub waiting_for_festival: BTreeSet<Hash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContextSnapshot {
+    /// Each festival, resource and event as its query answer (`{:?}`: the kinds hold floats).
+    pub festivals: BTreeMap<Hash, String>,
+    pub resources: BTreeMap<Hash, String>,
+    pub events: BTreeMap<Hash, String>,
+    /// Index entries: (festival or resource, start, end, event).
+    pub events_by_festival: BTreeSet<(Hash, Millis, Millis, Hash)>,
+    pub timelines: BTreeSet<(Hash, Millis, Millis, Hash)>,
+    pub grants: BTreeSet<(Hash, Millis, Millis, Hash)>,
+    /// (owner, event, resource): arrival order is local, so it is left out.
+    pub pending: BTreeSet<(String, Hash, Hash)>,
+    pub owned: BTreeSet<(String, Hash)>,
+    pub conflicts: BTreeSet<(Hash, Hash, Hash)>,
+    pub rejected: BTreeMap<Hash, Rejection>,
+    pub waiting: BTreeMap<Hash, Missing>,
+}
+
+impl Snapshot {
+    pub(crate) fn of(state: &State) -> Snapshot {
+        Snapshot {
+            contexts: state
+                .contexts
+                .iter()
+                .map(|(root, context)| (*root, ContextSnapshot::of(&context.view)))
+                .collect(),
+            rejected: state
+                .rejected
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            waiting_for_log: state
+                .waiting_for_log
+                .values()
+                .flatten()
+                .map(|op| op.id)
+                .collect(),
+            waiting_for_festival: state
+                .waiting_for_festival
+                .values()
+                .flatten()
+                .map(|op| op.id)
+                .collect(),
+        }
+    }
+}
+
+fn intervals<'a>(
+    index: impl Iterator<Item = (&'a Hash, &'a super::view::Intervals)>,
+) -> BTreeSet<(Hash, Millis, Millis, Hash)> {
+    index
+        .flat_map(|(key, intervals)| {
+            intervals
+                .by_start
+                .iter()
+                .map(|((start, event), end)| (*key, *start, *end, *event))
+        })
+        .collect()
+}
+
+impl ContextSnapshot {
+    fn of(view: &View) -> ContextSnapshot {
+        let mut snapshot = ContextSnapshot::default();
+        for id in view.festivals.keys() {
+            let query = FestivalQuery::new(view, *id);
+            snapshot
+                .festivals
+                .insert(*id, format!("{:?}", query.info()));
+            for resource in query.resources().into_iter().filter(|r| r.festival == *id) {
+                snapshot
+                    .resources
+                    .insert(resource.id, format!("{resource:?}"));
+            }
+        }
+        for (id, event) in &view.events {
+            if let Some(info) = FestivalQuery::new(view, event.festival).event(*id) {
+                snapshot.events.insert(*id, format!("{info:?}"));
+            }
+        }
+        snapshot.events_by_festival = intervals(view.events_by_festival.iter());
+        snapshot.timelines = intervals(view.timeline.iter());
+        snapshot.grants = intervals(view.grants.iter());
+        snapshot.pending = view
+            .pending
+            .iter()
+            .flat_map(|(owner, set)| set.iter().map(move |(_, e, r)| (owner.to_hex(), *e, *r)))
+            .collect();
+        snapshot.owned = view
+            .owned
+            .iter()
+            .flat_map(|(owner, set)| set.iter().map(move |r| (owner.to_hex(), *r)))
+            .collect();
+        snapshot.conflicts = view
+            .conflicts
+            .iter()
+            .map(|c| (c.resource, c.first, c.second))
+            .collect();
+        snapshot.rejected = view.rejected.iter().map(|(k, v)| (*k, v.clone())).collect();
+        snapshot.waiting = view
+            .waiting_on
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        snapshot
+    }
+}

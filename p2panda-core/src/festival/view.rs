@@ -1,0 +1,711 @@
+//! One materialized context: a root festival (or a fork) with its sub-festivals, and for a fork
+//! what it inherited from its source. Operations may arrive in any order; each one waits for what
+//! it refers to, then is applied or rejected by rules that depend only on immutable facts
+//! (creators, owners, where things live), so the result is a function of the set of operations.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{Missing, Op, OrderKey, Outcome, Rejection};
+use crate::hash::Hash;
+use crate::identity::PublicKey;
+use crate::operation::*;
+
+#[derive(Debug, Clone)]
+pub(crate) struct FestivalRec {
+    pub creator: PublicKey,
+    pub parent: Option<FestivalId>,
+    pub fork_of: Option<FestivalId>,
+    pub children: BTreeSet<FestivalId>,
+    pub create: FestivalCreate,
+    pub updates: BTreeMap<OrderKey, FestivalUpdate>,
+}
+
+impl FestivalRec {
+    pub fn name_and_description(&self) -> (String, String) {
+        let mut fields = (self.create.name.clone(), self.create.description.clone());
+        for update in self.updates.values() {
+            if let Some(name) = &update.name {
+                fields.0 = name.clone();
+            }
+            if let Some(description) = &update.description {
+                fields.1 = description.clone();
+            }
+        }
+        fields
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ResourceFields {
+    pub name: String,
+    pub description: String,
+    pub kind: ResourceKind,
+    pub policy: PolicyKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceRec {
+    pub festival: FestivalId,
+    pub owner: PublicKey,
+    pub create: ResourceCreate,
+    pub updates: BTreeMap<OrderKey, ResourceUpdate>,
+    pub deleted: bool,
+    pub current: ResourceFields,
+}
+
+impl ResourceRec {
+    fn refold(&mut self) {
+        let c = &self.create;
+        let mut fields = ResourceFields {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            kind: c.kind.clone(),
+            policy: c.policy.clone(),
+        };
+        for u in self.updates.values() {
+            set(&mut fields.name, &u.name);
+            set(&mut fields.description, &u.description);
+            set(&mut fields.kind, &u.kind);
+            set(&mut fields.policy, &u.policy);
+        }
+        self.current = fields;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventFields {
+    pub title: String,
+    pub description: String,
+    pub start: Millis,
+    pub end: Millis,
+    pub resources: Vec<ResourceId>,
+}
+
+/// What the owner last said about one resource for the event's current version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestStatus {
+    Pending,
+    Granted,
+    Denied {
+        reason: Option<String>,
+    },
+    /// The resource was deleted by its owner.
+    ResourceDeleted,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EventRec {
+    pub festival: FestivalId,
+    pub creator: PublicKey,
+    pub create: EventCreate,
+    /// Updates by version id, in the creator's order.
+    pub updates: BTreeMap<OrderKey, (OperationId, EventUpdate)>,
+    pub cancelled: bool,
+    pub current: EventFields,
+    pub current_version: OperationId,
+    /// When the current version reached this node (local arrival order, for policies).
+    pub arrived: u64,
+    /// The resource statuses as indexed.
+    pub statuses: Vec<(ResourceId, RequestStatus)>,
+    /// The start and arrival as indexed, to remove the entries again.
+    indexed: Option<(Millis, u64)>,
+}
+
+impl EventRec {
+    /// The event's fields as of `version` (its create or an update).
+    pub fn fields_at(&self, id: EventId, version: OperationId) -> Option<EventFields> {
+        let c = &self.create;
+        let mut fields = EventFields {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            start: c.start,
+            end: c.end,
+            resources: c.resources.clone(),
+        };
+        if version == id {
+            return Some(fields);
+        }
+        for (version_id, u) in self.updates.values() {
+            set(&mut fields.title, &u.title);
+            set(&mut fields.description, &u.description);
+            if let Some(t) = u.timeframe {
+                (fields.start, fields.end) = (t.start, t.end);
+            }
+            set(&mut fields.resources, &u.resources);
+            if *version_id == version {
+                return Some(fields);
+            }
+        }
+        None
+    }
+}
+
+fn set<T: Clone>(field: &mut T, value: &Option<T>) {
+    if let Some(value) = value {
+        *field = value.clone();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuthRec {
+    pub version: OperationId,
+    pub decision: Decision,
+    pub reason: Option<String>,
+}
+
+/// Two granted events of one resource whose timeframes overlap: the owner double-booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Conflict {
+    pub resource: ResourceId,
+    pub first: EventId,
+    pub second: EventId,
+}
+
+/// Start-ordered intervals with the longest length seen, so overlap queries need no scan.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Intervals {
+    pub by_start: BTreeMap<(Millis, EventId), Millis>,
+    max_len: Millis,
+}
+
+impl Intervals {
+    fn insert(&mut self, start: Millis, end: Millis, event: EventId) {
+        self.max_len = self.max_len.max(end - start);
+        self.by_start.insert((start, event), end);
+    }
+
+    fn remove(&mut self, start: Millis, event: EventId) {
+        self.by_start.remove(&(start, event));
+    }
+
+    /// Intervals overlapping `[start, end)`, by start.
+    pub fn overlapping(
+        &self,
+        start: Millis,
+        end: Millis,
+    ) -> impl Iterator<Item = (Millis, Millis, EventId)> + '_ {
+        let from = (start.saturating_sub(self.max_len), Hash::MIN);
+        self.by_start
+            .range(from..)
+            .take_while(move |((s, _), _)| *s < end)
+            .filter(move |(_, e)| **e > start)
+            .map(|((s, id), e)| (*s, *e, *id))
+    }
+}
+
+/// The materialized state of one context.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct View {
+    pub fork_root: Option<FestivalId>,
+    /// Every operation delivered here, in arrival order (to replay into forks).
+    pub delivered: Vec<OperationId>,
+    pub festivals: HashMap<FestivalId, FestivalRec>,
+    pub resources: HashMap<ResourceId, ResourceRec>,
+    pub events: HashMap<EventId, EventRec>,
+    /// Event version (create or update id) to its event.
+    versions: HashMap<OperationId, EventId>,
+    auths: HashMap<(EventId, ResourceId), BTreeMap<OrderKey, AuthRec>>,
+    waiting: HashMap<Hash, Vec<(std::sync::Arc<Op>, u32)>>,
+    pub waiting_on: HashMap<OperationId, Missing>,
+    pub rejected: HashMap<OperationId, Rejection>,
+    arrivals: u64,
+    // Indexes.
+    pub events_by_festival: HashMap<FestivalId, Intervals>,
+    pub timeline: HashMap<ResourceId, Intervals>,
+    pub grants: HashMap<ResourceId, Intervals>,
+    /// Per owner: pending requests by arrival.
+    pub pending: HashMap<PublicKey, BTreeSet<(u64, EventId, ResourceId)>>,
+    pub owned: HashMap<PublicKey, BTreeSet<ResourceId>>,
+    pub conflicts: BTreeSet<Conflict>,
+}
+
+impl View {
+    pub fn new(fork_root: Option<FestivalId>) -> Self {
+        Self {
+            fork_root,
+            ..Self::default()
+        }
+    }
+
+    /// Apply an operation of generation `generation` (fork depth of the context it was written
+    /// in), then everything that was waiting for it.
+    pub fn apply(&mut self, op: std::sync::Arc<Op>, generation: u32) -> Outcome {
+        self.delivered.push(op.id);
+        let outcome = self.try_apply(&op, generation);
+        match &outcome {
+            Outcome::Applied => self.release(op.id),
+            Outcome::Waiting(missing) => {
+                self.waiting_on.insert(op.id, missing.clone());
+                self.waiting
+                    .entry(missing.id())
+                    .or_default()
+                    .push((op, generation));
+            }
+            Outcome::Rejected(rejection) => {
+                self.rejected.insert(op.id, rejection.clone());
+            }
+            Outcome::Duplicate => {}
+        }
+        outcome
+    }
+
+    fn release(&mut self, id: Hash) {
+        let mut ready = vec![id];
+        while let Some(id) = ready.pop() {
+            for (op, generation) in self.waiting.remove(&id).unwrap_or_default() {
+                self.waiting_on.remove(&op.id);
+                match self.try_apply(&op, generation) {
+                    Outcome::Applied => ready.push(op.id),
+                    Outcome::Waiting(missing) => {
+                        self.waiting_on.insert(op.id, missing.clone());
+                        self.waiting
+                            .entry(missing.id())
+                            .or_default()
+                            .push((op, generation));
+                    }
+                    Outcome::Rejected(rejection) => {
+                        self.rejected.insert(op.id, rejection);
+                    }
+                    Outcome::Duplicate => {}
+                }
+            }
+        }
+    }
+
+    fn try_apply(&mut self, op: &Op, generation: u32) -> Outcome {
+        let key = OrderKey {
+            generation,
+            seq: op.seq,
+            log_id: op.log_id,
+            id: op.id,
+        };
+        match self.check_and_apply(op, key) {
+            Ok(()) => Outcome::Applied,
+            Err(Check::Wait(missing)) => Outcome::Waiting(missing),
+            Err(Check::Reject(rejection)) => Outcome::Rejected(rejection),
+        }
+    }
+
+    fn check_and_apply(&mut self, op: &Op, key: OrderKey) -> Result<(), Check> {
+        match &op.operation {
+            Operation::FestivalCreate(create) => {
+                if let Some(parent) = create.parent {
+                    self.festival(parent)?;
+                }
+                self.festivals.insert(
+                    op.id,
+                    FestivalRec {
+                        creator: op.author,
+                        parent: create.parent,
+                        fork_of: create.fork_of.as_ref().map(|f| f.festival),
+                        children: BTreeSet::new(),
+                        create: create.clone(),
+                        updates: BTreeMap::new(),
+                    },
+                );
+                if let Some(parent) = create.parent.and_then(|p| self.festivals.get_mut(&p)) {
+                    parent.children.insert(op.id);
+                }
+            }
+            Operation::FestivalUpdate(update) => {
+                let festival = self.festival(update.festival)?;
+                require(festival.creator == op.author, Rejection::NotCreator)?;
+                let festival = self
+                    .festivals
+                    .get_mut(&update.festival)
+                    .ok_or(Check::missing_festival(update.festival))?;
+                festival.updates.insert(key, update.clone());
+            }
+            Operation::ResourceCreate(create) => {
+                self.festival(create.festival)?;
+                let mut resource = ResourceRec {
+                    festival: create.festival,
+                    owner: op.author,
+                    create: create.clone(),
+                    updates: BTreeMap::new(),
+                    deleted: false,
+                    current: ResourceFields {
+                        name: String::new(),
+                        description: String::new(),
+                        kind: ResourceKind::Item,
+                        policy: PolicyKind::Manual,
+                    },
+                };
+                resource.refold();
+                self.resources.insert(op.id, resource);
+                self.owned.entry(op.author).or_default().insert(op.id);
+            }
+            Operation::ResourceUpdate(update) => {
+                self.check_owner(op, update.festival, update.resource)?;
+                let resource = self
+                    .resources
+                    .get_mut(&update.resource)
+                    .ok_or(Check::Wait(Missing::Resource(update.resource)))?;
+                resource.updates.insert(key, update.clone());
+                resource.refold();
+            }
+            Operation::ResourceDelete(delete) => {
+                self.check_owner(op, delete.festival, delete.resource)?;
+                if let Some(resource) = self.resources.get_mut(&delete.resource) {
+                    resource.deleted = true;
+                }
+                if let Some(owned) = self.owned.get_mut(&op.author) {
+                    owned.remove(&delete.resource);
+                }
+                let requesting: Vec<EventId> = self
+                    .timeline
+                    .get(&delete.resource)
+                    .map(|t| t.by_start.keys().map(|(_, e)| *e).collect())
+                    .unwrap_or_default();
+                for event in requesting {
+                    self.reindex(event);
+                }
+            }
+            Operation::EventCreate(create) => {
+                self.festival(create.festival)?;
+                self.check_requestable(create.festival, &create.resources)?;
+                let current = EventFields {
+                    title: create.title.clone(),
+                    description: create.description.clone(),
+                    start: create.start,
+                    end: create.end,
+                    resources: create.resources.clone(),
+                };
+                self.arrivals += 1;
+                self.events.insert(
+                    op.id,
+                    EventRec {
+                        festival: create.festival,
+                        creator: op.author,
+                        create: create.clone(),
+                        updates: BTreeMap::new(),
+                        cancelled: false,
+                        current,
+                        current_version: op.id,
+                        arrived: self.arrivals,
+                        statuses: Vec::new(),
+                        indexed: None,
+                    },
+                );
+                self.versions.insert(op.id, op.id);
+                self.reindex(op.id);
+            }
+            Operation::EventUpdate(update) => {
+                let event = self.event(update.event)?;
+                require(event.creator == op.author, Rejection::NotCreator)?;
+                let home = event.festival;
+                self.check_writes_in(update.festival, home)?;
+                if let Some(resources) = &update.resources {
+                    self.check_requestable(home, resources)?;
+                }
+                let event = self
+                    .events
+                    .get_mut(&update.event)
+                    .ok_or(Check::Wait(Missing::Event(update.event)))?;
+                event.updates.insert(key, (op.id, update.clone()));
+                self.versions.insert(op.id, update.event);
+                self.refold_event(update.event);
+            }
+            Operation::EventCancel(cancel) => {
+                let event = self.event(cancel.event)?;
+                require(event.creator == op.author, Rejection::NotCreator)?;
+                self.check_writes_in(cancel.festival, event.festival)?;
+                if let Some(event) = self.events.get_mut(&cancel.event) {
+                    event.cancelled = true;
+                }
+                self.reindex(cancel.event);
+            }
+            Operation::Authorization(auth) => {
+                self.check_owner(op, auth.festival, auth.resource)?;
+                let event = self.event(auth.event)?;
+                let versioned = *self
+                    .versions
+                    .get(&auth.event_version)
+                    .ok_or(Check::Wait(Missing::EventVersion(auth.event_version)))?;
+                require(versioned == auth.event, Rejection::VersionOfOtherEvent)?;
+                let fields = event
+                    .fields_at(auth.event, auth.event_version)
+                    .ok_or(Check::Wait(Missing::EventVersion(auth.event_version)))?;
+                require(
+                    fields.resources.contains(&auth.resource),
+                    Rejection::ResourceNotRequested,
+                )?;
+                self.auths
+                    .entry((auth.event, auth.resource))
+                    .or_default()
+                    .insert(
+                        key,
+                        AuthRec {
+                            version: auth.event_version,
+                            decision: auth.decision,
+                            reason: auth.reason.clone(),
+                        },
+                    );
+                self.reindex(auth.event);
+            }
+        }
+        Ok(())
+    }
+
+    fn festival(&self, id: FestivalId) -> Result<&FestivalRec, Check> {
+        self.festivals.get(&id).ok_or(Check::missing_festival(id))
+    }
+
+    fn event(&self, id: EventId) -> Result<&EventRec, Check> {
+        self.events.get(&id).ok_or(Check::Wait(Missing::Event(id)))
+    }
+
+    fn check_owner(
+        &self,
+        op: &Op,
+        written_in: FestivalId,
+        resource: ResourceId,
+    ) -> Result<(), Check> {
+        let resource = self
+            .resources
+            .get(&resource)
+            .ok_or(Check::Wait(Missing::Resource(resource)))?;
+        require(resource.owner == op.author, Rejection::NotOwner)?;
+        self.check_writes_in(written_in, resource.festival)
+    }
+
+    /// Changes to a thing are written in the festival it lives in; in a fork, changes to what the
+    /// fork inherited are written in the fork itself. One log per thing and generation keeps the
+    /// creator's changes totally ordered.
+    fn check_writes_in(&self, written_in: FestivalId, home: FestivalId) -> Result<(), Check> {
+        let inherited_by_fork =
+            Some(written_in) == self.fork_root && !self.is_within(home, written_in);
+        require(
+            written_in == home || inherited_by_fork,
+            Rejection::WrongFestival,
+        )
+    }
+
+    /// Resources an event may request: those of its festival and of the festivals above it
+    /// (following a fork to its source).
+    fn check_requestable(
+        &self,
+        festival: FestivalId,
+        resources: &[ResourceId],
+    ) -> Result<(), Check> {
+        for resource in resources {
+            let rec = self
+                .resources
+                .get(resource)
+                .ok_or(Check::Wait(Missing::Resource(*resource)))?;
+            require(
+                self.lineage(festival).any(|f| f == rec.festival),
+                Rejection::ResourceOutOfScope(*resource),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A festival and the ones above it: parents, and a fork's source.
+    pub fn lineage(&self, festival: FestivalId) -> impl Iterator<Item = FestivalId> + '_ {
+        std::iter::successors(Some(festival), |f| {
+            let rec = self.festivals.get(f)?;
+            rec.parent.or(rec.fork_of)
+        })
+    }
+
+    /// Whether `festival` is `ancestor` or below it, following parents only.
+    pub fn is_within(&self, festival: FestivalId, ancestor: FestivalId) -> bool {
+        std::iter::successors(Some(festival), |f| self.festivals.get(f)?.parent)
+            .any(|f| f == ancestor)
+    }
+
+    /// Whether `festival` is in the scope of `of`: within it, or within what `of` inherited as a
+    /// fork (following forks of forks).
+    pub fn in_scope(&self, festival: FestivalId, of: FestivalId) -> bool {
+        std::iter::successors(Some(of), |f| self.festivals.get(f)?.fork_of)
+            .any(|root| self.is_within(festival, root))
+    }
+
+    /// The festivals a query of `festival` covers: it, its sub-festivals, and for a fork what it
+    /// inherited from its source.
+    pub fn scope(&self, festival: FestivalId) -> Vec<FestivalId> {
+        let mut scope = Vec::new();
+        let mut stack: Vec<FestivalId> =
+            std::iter::successors(Some(festival), |f| self.festivals.get(f)?.fork_of).collect();
+        while let Some(f) = stack.pop() {
+            if let Some(rec) = self.festivals.get(&f) {
+                scope.push(f);
+                stack.extend(rec.children.iter().copied());
+            }
+        }
+        scope
+    }
+
+    fn refold_event(&mut self, id: EventId) {
+        let Some(event) = self.events.get_mut(&id) else {
+            return;
+        };
+        let (version, _) = event.updates.values().next_back().cloned().unwrap_or((
+            id,
+            EventUpdate {
+                festival: event.festival,
+                event: id,
+                title: None,
+                description: None,
+                timeframe: None,
+                resources: None,
+            },
+        ));
+        if let Some(fields) = event.fields_at(id, version) {
+            if version != event.current_version {
+                self.arrivals += 1;
+                event.arrived = self.arrivals;
+            }
+            event.current = fields;
+            event.current_version = version;
+        }
+        self.reindex(id);
+    }
+
+    /// The status of each requested resource for the event's current version.
+    fn statuses(&self, id: EventId, event: &EventRec) -> Vec<(ResourceId, RequestStatus)> {
+        event
+            .current
+            .resources
+            .iter()
+            .map(|resource| {
+                let deleted = self.resources.get(resource).is_none_or(|r| r.deleted);
+                let status = if deleted {
+                    RequestStatus::ResourceDeleted
+                } else {
+                    self.auths
+                        .get(&(id, *resource))
+                        .and_then(|auths| {
+                            auths
+                                .values()
+                                .rev()
+                                .find(|a| a.version == event.current_version)
+                        })
+                        .map_or(RequestStatus::Pending, |a| match a.decision {
+                            Decision::Grant => RequestStatus::Granted,
+                            Decision::Deny => RequestStatus::Denied {
+                                reason: a.reason.clone(),
+                            },
+                        })
+                };
+                (*resource, status)
+            })
+            .collect()
+    }
+
+    /// Bring every index up to date with one event's current state.
+    fn reindex(&mut self, id: EventId) {
+        self.unindex(id);
+        let Some(event) = self.events.get(&id) else {
+            return;
+        };
+        let statuses = self.statuses(id, event);
+        if event.cancelled {
+            // Kept for display; a cancelled event holds no place in any index.
+            if let Some(event) = self.events.get_mut(&id) {
+                event.statuses = statuses;
+            }
+            return;
+        }
+        let (festival, start, end, arrived) = (
+            event.festival,
+            event.current.start,
+            event.current.end,
+            event.arrived,
+        );
+        self.events_by_festival
+            .entry(festival)
+            .or_default()
+            .insert(start, end, id);
+        for (resource, status) in &statuses {
+            self.timeline
+                .entry(*resource)
+                .or_default()
+                .insert(start, end, id);
+            match status {
+                RequestStatus::Pending => {
+                    if let Some(owner) = self.resources.get(resource).map(|r| r.owner) {
+                        self.pending
+                            .entry(owner)
+                            .or_default()
+                            .insert((arrived, id, *resource));
+                    }
+                }
+                RequestStatus::Granted => {
+                    let grants = self.grants.entry(*resource).or_default();
+                    for (_, _, other) in grants.overlapping(start, end) {
+                        let (first, second) = if other < id { (other, id) } else { (id, other) };
+                        self.conflicts.insert(Conflict {
+                            resource: *resource,
+                            first,
+                            second,
+                        });
+                    }
+                    grants.insert(start, end, id);
+                }
+                RequestStatus::Denied { .. } | RequestStatus::ResourceDeleted => {}
+            }
+        }
+        if let Some(event) = self.events.get_mut(&id) {
+            event.statuses = statuses;
+            event.indexed = Some((start, arrived));
+        }
+    }
+
+    fn unindex(&mut self, id: EventId) {
+        let Some(event) = self.events.get_mut(&id) else {
+            return;
+        };
+        let Some((start, arrived)) = event.indexed.take() else {
+            return;
+        };
+        let festival = event.festival;
+        let statuses = std::mem::take(&mut event.statuses);
+        if let Some(index) = self.events_by_festival.get_mut(&festival) {
+            index.remove(start, id);
+        }
+        for (resource, status) in statuses {
+            if let Some(timeline) = self.timeline.get_mut(&resource) {
+                timeline.remove(start, id);
+            }
+            match status {
+                RequestStatus::Pending => {
+                    if let Some(owner) = self.resources.get(&resource).map(|r| r.owner) {
+                        if let Some(pending) = self.pending.get_mut(&owner) {
+                            pending.remove(&(arrived, id, resource));
+                        }
+                    }
+                }
+                RequestStatus::Granted => {
+                    if let Some(grants) = self.grants.get_mut(&resource) {
+                        grants.remove(start, id);
+                    }
+                    self.conflicts
+                        .retain(|c| !(c.resource == resource && (c.first == id || c.second == id)));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Why an operation could not be applied now.
+enum Check {
+    Wait(Missing),
+    Reject(Rejection),
+}
+
+impl Check {
+    fn missing_festival(id: FestivalId) -> Check {
+        Check::Wait(Missing::Festival(id))
+    }
+}
+
+fn require(condition: bool, rejection: Rejection) -> Result<(), Check> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Check::Reject(rejection))
+    }
+}

@@ -1,0 +1,104 @@
+//! A replica: the entry store and the materialized state kept in step. It is what a node (browser,
+//! native peer, simulation) holds: entries come in (from sync or local publishing), are verified,
+//! checked against the schema and their log, stored, then applied.
+
+use crate::festival::{Op, Outcome, Rejection, State};
+use crate::hash::Hash;
+use crate::identity::KeyPair;
+use crate::log::Entry;
+use crate::operation::{Operation, OperationError};
+use crate::store::{Inserted, LogKey, MemoryStore, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid operation: {0}")]
+    Operation(#[from] OperationError),
+    #[error("operation does not fit its log: {0}")]
+    Log(Rejection),
+}
+
+impl From<crate::log::LogError> for IngestError {
+    fn from(error: crate::log::LogError) -> Self {
+        IngestError::Store(StoreError::Invalid(error))
+    }
+}
+
+/// Entries and the state made from them.
+#[derive(Debug, Clone, Default)]
+pub struct Replica {
+    store: MemoryStore,
+    state: State,
+}
+
+impl Replica {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn store(&self) -> &MemoryStore {
+        &self.store
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Take in an entry and its payload from elsewhere. On error nothing is stored or applied
+    /// (except that a fork is recorded as evidence by the store).
+    pub fn ingest(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Outcome, IngestError> {
+        let entry = Entry::decode(entry_bytes)?;
+        entry.verify_payload(payload)?;
+        let op = Op {
+            id: entry.hash(),
+            author: entry.author(),
+            log_id: entry.log_id(),
+            seq: entry.seq_num(),
+            operation: Operation::decode(payload)?,
+        };
+        self.state
+            .check_log_position(&op)
+            .map_err(IngestError::Log)?;
+        match self.store.insert_entry(entry, payload)? {
+            Inserted::Duplicate => Ok(Outcome::Duplicate),
+            Inserted::New => Ok(self.state.apply(op)),
+        }
+    }
+
+    /// Write an operation as `key_pair`: into the author's log for the operation's festival (a new
+    /// log for a new festival), then apply it. Returns the operation's id (its entry's hash).
+    pub fn publish(
+        &mut self,
+        key_pair: &KeyPair,
+        operation: &Operation,
+    ) -> Result<(Hash, Outcome), IngestError> {
+        let payload = operation.encode()?;
+        let author = key_pair.public_key();
+        let log_id = operation
+            .festival()
+            .and_then(|festival| self.state.log_of(author, festival))
+            .unwrap_or_else(|| self.next_log_id(key_pair));
+        let key = LogKey { author, log_id };
+        let height = self.store.height(key);
+        let previous = self.store.get(key, height).map(|s| &s.entry);
+        let lipmaa = self
+            .store
+            .get(key, crate::log::lipmaa_seq(height + 1))
+            .map(|s| &s.entry);
+        let entry = Entry::publish(key_pair, log_id, &payload, previous, lipmaa)?;
+        let id = entry.hash();
+        let outcome = self.ingest(entry.bytes(), &payload)?;
+        Ok((id, outcome))
+    }
+
+    fn next_log_id(&self, key_pair: &KeyPair) -> u64 {
+        let author = key_pair.public_key();
+        self.store
+            .heights()
+            .filter(|(key, _)| key.author == author)
+            .map(|(key, _)| key.log_id + 1)
+            .max()
+            .unwrap_or(0)
+    }
+}
