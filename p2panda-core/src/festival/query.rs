@@ -129,7 +129,7 @@ impl<'a> FestivalQuery<'a> {
             .events
             .get(&id)
             .filter(|e| self.in_scope(e.festival))?;
-        Some(event_info(id, rec))
+        Some(event_info(self.view, id, rec))
     }
 
     pub fn resource(&self, id: ResourceId) -> Option<ResourceInfo> {
@@ -175,7 +175,12 @@ impl<'a> FestivalQuery<'a> {
                     .events
                     .get(&event)
                     .filter(|e| self.in_scope(e.festival))?;
-                let status = rec.statuses.iter().find(|(r, _)| *r == resource)?.1.clone();
+                let status = self
+                    .view
+                    .statuses(event, rec)
+                    .into_iter()
+                    .find(|(r, _)| *r == resource)?
+                    .1;
                 Some(Booking {
                     event,
                     start,
@@ -270,7 +275,7 @@ impl<'a> FestivalQuery<'a> {
     }
 }
 
-fn event_info(id: EventId, rec: &EventRec) -> EventInfo {
+fn event_info(view: &View, id: EventId, rec: &EventRec) -> EventInfo {
     EventInfo {
         id,
         festival: rec.festival,
@@ -281,7 +286,7 @@ fn event_info(id: EventId, rec: &EventRec) -> EventInfo {
         start: rec.current.start,
         end: rec.current.end,
         cancelled: rec.cancelled,
-        resources: rec.statuses.clone(),
+        resources: view.statuses(id, rec),
     }
 }
 

@@ -123,3 +123,128 @@ impl ContextSnapshot {
         snapshot
     }
 }
+
+impl Snapshot {
+    /// Human-readable differences from `other` (empty when equal), for test failures.
+    pub fn diff(&self, other: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        diff_maps(
+            "context",
+            &self.contexts,
+            &other.contexts,
+            &mut out,
+            |root, a, b, out| {
+                let name = format!("context {root:?}");
+                diff_maps(
+                    &format!("{name} festival"),
+                    &a.festivals,
+                    &b.festivals,
+                    out,
+                    value_diff,
+                );
+                diff_maps(
+                    &format!("{name} resource"),
+                    &a.resources,
+                    &b.resources,
+                    out,
+                    value_diff,
+                );
+                diff_maps(
+                    &format!("{name} event"),
+                    &a.events,
+                    &b.events,
+                    out,
+                    value_diff,
+                );
+                diff_maps(
+                    &format!("{name} rejected"),
+                    &a.rejected,
+                    &b.rejected,
+                    out,
+                    value_diff,
+                );
+                diff_maps(
+                    &format!("{name} waiting"),
+                    &a.waiting,
+                    &b.waiting,
+                    out,
+                    value_diff,
+                );
+                diff_sets(
+                    &format!("{name} by festival"),
+                    &a.events_by_festival,
+                    &b.events_by_festival,
+                    out,
+                );
+                diff_sets(&format!("{name} timeline"), &a.timelines, &b.timelines, out);
+                diff_sets(&format!("{name} grant"), &a.grants, &b.grants, out);
+                diff_sets(&format!("{name} pending"), &a.pending, &b.pending, out);
+                diff_sets(&format!("{name} owned"), &a.owned, &b.owned, out);
+                diff_sets(&format!("{name} conflict"), &a.conflicts, &b.conflicts, out);
+            },
+        );
+        diff_maps(
+            "rejected",
+            &self.rejected,
+            &other.rejected,
+            &mut out,
+            value_diff,
+        );
+        diff_sets(
+            "waiting for log",
+            &self.waiting_for_log,
+            &other.waiting_for_log,
+            &mut out,
+        );
+        diff_sets(
+            "waiting for festival",
+            &self.waiting_for_festival,
+            &other.waiting_for_festival,
+            &mut out,
+        );
+        out
+    }
+}
+
+fn value_diff<K: std::fmt::Debug, V: std::fmt::Debug + PartialEq>(
+    key: &K,
+    a: &V,
+    b: &V,
+    out: &mut Vec<String>,
+) {
+    if a != b {
+        out.push(format!("{key:?}: {a:?} != {b:?}"));
+    }
+}
+
+fn diff_maps<K: Ord + std::fmt::Debug, V>(
+    what: &str,
+    a: &BTreeMap<K, V>,
+    b: &BTreeMap<K, V>,
+    out: &mut Vec<String>,
+    both: impl Fn(&K, &V, &V, &mut Vec<String>),
+) {
+    for (key, value) in a {
+        match b.get(key) {
+            Some(other) => both(key, value, other, out),
+            None => out.push(format!("{what} {key:?} only on the left")),
+        }
+    }
+    for key in b.keys().filter(|k| !a.contains_key(k)) {
+        out.push(format!("{what} {key:?} only on the right"));
+    }
+}
+
+fn diff_sets<T: Ord + std::fmt::Debug>(
+    what: &str,
+    a: &BTreeSet<T>,
+    b: &BTreeSet<T>,
+    out: &mut Vec<String>,
+) {
+    for x in a.difference(b) {
+        out.push(format!("{what} {x:?} only on the left"));
+    }
+    for x in b.difference(a) {
+        out.push(format!("{what} {x:?} only on the right"));
+    }
+}

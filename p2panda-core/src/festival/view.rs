@@ -105,8 +105,8 @@ pub(crate) struct EventRec {
     pub current_version: OperationId,
     /// When the current version reached this node (local arrival order, for policies).
     pub arrived: u64,
-    /// The resource statuses as indexed.
-    pub statuses: Vec<(ResourceId, RequestStatus)>,
+    /// The resource statuses as indexed (empty while not indexed).
+    statuses: Vec<(ResourceId, RequestStatus)>,
     /// The start and arrival as indexed, to remove the entries again.
     indexed: Option<(Millis, u64)>,
 }
@@ -564,7 +564,7 @@ impl View {
     }
 
     /// The status of each requested resource for the event's current version.
-    fn statuses(&self, id: EventId, event: &EventRec) -> Vec<(ResourceId, RequestStatus)> {
+    pub fn statuses(&self, id: EventId, event: &EventRec) -> Vec<(ResourceId, RequestStatus)> {
         event
             .current
             .resources
@@ -600,14 +600,10 @@ impl View {
         let Some(event) = self.events.get(&id) else {
             return;
         };
-        let statuses = self.statuses(id, event);
         if event.cancelled {
-            // Kept for display; a cancelled event holds no place in any index.
-            if let Some(event) = self.events.get_mut(&id) {
-                event.statuses = statuses;
-            }
             return;
         }
+        let statuses = self.statuses(id, event);
         let (festival, start, end, arrived) = (
             event.festival,
             event.current.start,
