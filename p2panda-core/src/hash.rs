@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const HASH_LEN: usize = 64;
 
 /// A BLAKE2b-512 digest. Displays as 128 hex characters; `{:?}` shows a short prefix.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hash([u8; HASH_LEN]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +48,17 @@ impl Hash {
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
+    }
+}
+
+// A digest is uniformly distributed, so eight of its bytes place it in a hash table as well as all
+// sixty-four (equality still compares all of them); the table's keyed hasher still resists
+// flooding.
+impl std::hash::Hash for Hash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
     }
 }
 
