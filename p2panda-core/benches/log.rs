@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::{KeyPair, PublicKey};
 use p2panda_core::log::{lipmaa_seq, Entry, MAX_ENTRY_SIZE};
@@ -185,6 +185,8 @@ fn bench_breakdown(c: &mut Criterion) {
     }
     let decoded = single_pass::decode(&bytes).unwrap();
     assert_eq!(decoded.author, entry.author());
+    assert_eq!(decoded.log_id, entry.log_id());
+    assert_eq!(decoded.is_end_of_feed, entry.is_end_of_feed());
     assert_eq!(decoded.seq_num, entry.seq_num());
     assert_eq!(decoded.backlink, entry.backlink());
     assert_eq!(decoded.lipmaa_link, entry.lipmaa_link());
@@ -245,13 +247,23 @@ mod single_pass {
     }
 
     pub fn decode(input: &[u8]) -> Option<Decoded> {
+        decode_known(input, None)
+    }
+
+    /// As [`decode`], taking the author key already decompressed when its bytes are `known`'s
+    /// (as a store can: it holds the key of every log it has).
+    pub fn decode_known(input: &[u8], known: Option<&PublicKey>) -> Option<Decoded> {
         let mut bytes = input;
         let is_end_of_feed = match take(&mut bytes, 1)?[0] {
             0 => false,
             1 => true,
             _ => return None,
         };
-        let author = PublicKey::from_bytes(take(&mut bytes, 32)?).ok()?;
+        let author_bytes = take(&mut bytes, 32)?;
+        let author = match known {
+            Some(known) if known.as_bytes()[..] == *author_bytes => *known,
+            _ => PublicKey::from_bytes(author_bytes).ok()?,
+        };
         let log_id = varu64(&mut bytes)?;
         let seq_num = varu64(&mut bytes)?;
         if seq_num == 0 {
@@ -284,5 +296,129 @@ mod single_pass {
     }
 }
 
+/// Ratios to the bare `verify_strict`, measured interleaved: each round times a batch of each
+/// candidate back to back, and the median of the per-round ratios is reported. Other load on the
+/// machine then slows numerator and denominator alike, which separate criterion runs cannot
+/// promise. Only when benchmarking (not under `cargo test --benches`).
+fn paired_ratios() {
+    const ROUNDS: usize = 300;
+    const BATCH: u32 = 40;
+    let setup = Setup::new();
+    let entry = setup.entry();
+    let bytes = entry.bytes().to_vec();
+    let (signed, signature) = bytes.split_at(bytes.len() - 64);
+    let author = entry.author();
+    let payload = &setup.payload[..];
+    let links = (Some(setup.backlink()), Some(setup.lipmaa()));
+
+    let time = |f: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        for _ in 0..BATCH {
+            f();
+        }
+        start.elapsed().as_secs_f64() / BATCH as f64
+    };
+    let bare = || {
+        author
+            .verify(black_box(signed), black_box(signature))
+            .unwrap()
+    };
+    let candidates: [(&str, &dyn Fn()); 4] = [
+        ("Entry::verify (decoded entries)", &|| {
+            black_box(entry)
+                .verify(Some(payload), links.0, links.1)
+                .unwrap()
+        }),
+        ("Entry::decode + Entry::verify", &|| {
+            Entry::decode(black_box(&bytes))
+                .unwrap()
+                .verify(Some(payload), links.0, links.1)
+                .unwrap()
+        }),
+        ("single-pass decode + verify (prototype)", &|| {
+            let decoded = single_pass::decode(black_box(&bytes)).unwrap();
+            assert_eq!(decoded.payload_hash, Hash::digest(payload));
+            assert_eq!(decoded.backlink, Some(links.0.unwrap().hash()));
+            assert_eq!(decoded.lipmaa_link, Some(links.1.unwrap().hash()));
+            decoded.author.verify(signed, signature).unwrap()
+        }),
+        ("same, author key known (no decompression)", &|| {
+            let decoded = single_pass::decode_known(black_box(&bytes), Some(&author)).unwrap();
+            assert_eq!(decoded.payload_hash, Hash::digest(payload));
+            assert_eq!(decoded.backlink, Some(links.0.unwrap().hash()));
+            assert_eq!(decoded.lipmaa_link, Some(links.1.unwrap().hash()));
+            decoded.author.verify(signed, signature).unwrap()
+        }),
+    ];
+    let mut ratios = vec![Vec::with_capacity(ROUNDS); candidates.len()];
+    let mut fastest = vec![f64::INFINITY; candidates.len()];
+    let mut bare_times = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let base = time(&bare);
+        bare_times.push(base);
+        for (i, (_, f)) in candidates.iter().enumerate() {
+            let t = time(*f);
+            ratios[i].push(t / base);
+            fastest[i] = fastest[i].min(t);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let bare_fastest = bare_times.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "\nRatios to bare verify_strict, {ROUNDS} interleaved rounds of {BATCH} (bare: median \
+         {:.2} µs, fastest batch {:.2} µs); median of per-round ratios | ratio of fastest batches:",
+        median(&mut bare_times) * 1e6,
+        bare_fastest * 1e6,
+    );
+    for (((name, _), ratios), fastest) in candidates.iter().zip(&mut ratios).zip(&fastest) {
+        println!(
+            "  {name:<42} {:.3}× | {:.3}×  ({:.2} µs)  (target ≤ 1.2×)",
+            median(ratios),
+            fastest / bare_fastest,
+            fastest * 1e6
+        );
+    }
+}
+
 criterion_group!(benches, bench_log, bench_breakdown);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    let args: Vec<String> = std::env::args().collect();
+    let benchmarking = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
+    // Skipped when criterion is given a filter that leaves the paired measurement out.
+    const TAKE_VALUES: [&str; 15] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--save-baseline",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--profile-time",
+        "--output-format",
+        "--format",
+        "--color",
+    ];
+    let mut filter = None;
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        if TAKE_VALUES.contains(&arg.as_str()) || arg == "-s" || arg == "-b" || arg == "-c" {
+            rest.next();
+        } else if !arg.starts_with('-') {
+            filter = Some(arg.as_str());
+        }
+    }
+    let filtered_out = filter.is_some_and(|f| !"log/paired ratios".contains(f));
+    if benchmarking && !filtered_out {
+        paired_ratios();
+    }
+}

@@ -526,22 +526,27 @@ fn an_entry_with_a_bad_public_key_is_refused() {
 
     // The small-order identity point as author, with the signature (R = identity, s = 0) that
     // satisfies the plain ed25519 equation for every message: a universal forgery that
-    // bamboo-rs-core's own (dalek 1, non-strict) check accepts. Strict verification refuses it.
-    let mut forged = entry.bytes().to_vec();
-    forged[1..33].copy_from_slice(&IDENTITY_POINT);
-    let len = forged.len();
-    forged[len - 64..].fill(0);
-    forged[len - 64] = 1;
-    let bamboo = bamboo_rs_core::decode(&forged).unwrap();
-    assert!(
-        bamboo.verify_signature().is_ok(),
-        "the forgery should fool the non-strict check"
-    );
-    let decoded = Entry::decode(&forged).unwrap();
-    assert_eq!(decoded.verify_signature(), Err(LogError::BadSignature));
-    refused(&mut store, &forged, payload, |e| {
-        *e == StoreError::Invalid(LogError::BadSignature)
-    });
+    // bamboo-rs-core's own (dalek 1, non-strict) check accepts. Strict verification refuses it,
+    // in its canonical encoding and in the non-canonical one with the sign bit set.
+    let mut negative_zero = IDENTITY_POINT;
+    negative_zero[31] |= 0x80;
+    for author in [IDENTITY_POINT, negative_zero] {
+        let mut forged = entry.bytes().to_vec();
+        forged[1..33].copy_from_slice(&author);
+        let len = forged.len();
+        forged[len - 64..].fill(0);
+        forged[len - 64] = 1;
+        let bamboo = bamboo_rs_core::decode(&forged).unwrap();
+        assert!(
+            bamboo.verify_signature().is_ok(),
+            "the forgery should fool the non-strict check"
+        );
+        let decoded = Entry::decode(&forged).unwrap();
+        assert_eq!(decoded.verify_signature(), Err(LogError::BadSignature));
+        refused(&mut store, &forged, payload, |e| {
+            *e == StoreError::Invalid(LogError::BadSignature)
+        });
+    }
     assert!(store.is_empty());
 }
 

@@ -230,7 +230,9 @@ impl State {
                     .collect();
                 let depth = self.contexts[&home].depth + 1;
                 self.open_context(fork, depth, Some((festival, frontier)));
-                self.contexts.get_mut(&home).map(|c| c.forks.push(fork));
+                if let Some(context) = self.contexts.get_mut(&home) {
+                    context.forks.push(fork);
+                }
                 let outcome = self.deliver(fork, op.clone());
                 self.replay_into_fork(home, fork);
                 outcome

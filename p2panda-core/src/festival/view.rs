@@ -281,7 +281,7 @@ impl View {
         };
         match self.check_and_apply(op, key) {
             Ok(()) => Outcome::Applied,
-            Err(Check::Wait(missing)) => Outcome::Waiting(missing),
+            Err(Check::Wait(missing)) => Outcome::Waiting(*missing),
             Err(Check::Reject(rejection)) => Outcome::Rejected(rejection),
         }
     }
@@ -340,7 +340,7 @@ impl View {
                 let resource = self
                     .resources
                     .get_mut(&update.resource)
-                    .ok_or(Check::Wait(Missing::Resource(update.resource)))?;
+                    .ok_or(Check::wait(Missing::Resource(update.resource)))?;
                 resource.updates.insert(key, update.clone());
                 resource.refold();
             }
@@ -401,7 +401,7 @@ impl View {
                 let event = self
                     .events
                     .get_mut(&update.event)
-                    .ok_or(Check::Wait(Missing::Event(update.event)))?;
+                    .ok_or(Check::wait(Missing::Event(update.event)))?;
                 event.updates.insert(key, (op.id, update.clone()));
                 self.versions.insert(op.id, update.event);
                 self.refold_event(update.event);
@@ -421,11 +421,11 @@ impl View {
                 let versioned = *self
                     .versions
                     .get(&auth.event_version)
-                    .ok_or(Check::Wait(Missing::EventVersion(auth.event_version)))?;
+                    .ok_or(Check::wait(Missing::EventVersion(auth.event_version)))?;
                 require(versioned == auth.event, Rejection::VersionOfOtherEvent)?;
                 let fields = event
                     .fields_at(auth.event, auth.event_version)
-                    .ok_or(Check::Wait(Missing::EventVersion(auth.event_version)))?;
+                    .ok_or(Check::wait(Missing::EventVersion(auth.event_version)))?;
                 require(
                     fields.resources.contains(&auth.resource),
                     Rejection::ResourceNotRequested,
@@ -452,7 +452,7 @@ impl View {
     }
 
     fn event(&self, id: EventId) -> Result<&EventRec, Check> {
-        self.events.get(&id).ok_or(Check::Wait(Missing::Event(id)))
+        self.events.get(&id).ok_or(Check::wait(Missing::Event(id)))
     }
 
     fn check_owner(
@@ -464,7 +464,7 @@ impl View {
         let resource = self
             .resources
             .get(&resource)
-            .ok_or(Check::Wait(Missing::Resource(resource)))?;
+            .ok_or(Check::wait(Missing::Resource(resource)))?;
         require(resource.owner == op.author, Rejection::NotOwner)?;
         self.check_writes_in(written_in, resource.festival)
     }
@@ -492,7 +492,7 @@ impl View {
             let rec = self
                 .resources
                 .get(resource)
-                .ok_or(Check::Wait(Missing::Resource(*resource)))?;
+                .ok_or(Check::wait(Missing::Resource(*resource)))?;
             require(
                 self.lineage(festival).any(|f| f == rec.festival),
                 Rejection::ResourceOutOfScope(*resource),
@@ -688,13 +688,18 @@ impl View {
 
 /// Why an operation could not be applied now.
 enum Check {
-    Wait(Missing),
+    // Boxed: a missing log key is large, and waiting is the rare path.
+    Wait(Box<Missing>),
     Reject(Rejection),
 }
 
 impl Check {
+    fn wait(missing: Missing) -> Check {
+        Check::Wait(Box::new(missing))
+    }
+
     fn missing_festival(id: FestivalId) -> Check {
-        Check::Wait(Missing::Festival(id))
+        Check::wait(Missing::Festival(id))
     }
 }
 

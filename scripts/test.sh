@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run every test: formatting, clippy, native tests (unit, property, conformance, integration),
+# the core's wasm32 build, and the browser tests of p2panda-wasm in headless Chromium.
+#
+#   ./scripts/test.sh
+#
+# Every step runs even if an earlier one failed; the summary at the end lists them all and the
+# exit status is non-zero if any failed.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+
+WASM_TARGET=wasm32-unknown-unknown
+started=$SECONDS
+results=()
+failed=0
+
+# step NAME COMMAND...: run one check, time it, remember the outcome.
+step() {
+    local name=$1
+    shift
+    local t0=$SECONDS
+    printf '\n\033[1m==> %s\033[0m\n$ %s\n' "$name" "$*"
+    if "$@"; then
+        results+=("PASS  $name ($((SECONDS - t0))s)")
+    else
+        results+=("FAIL  $name ($((SECONDS - t0))s)")
+        failed=$((failed + 1))
+    fi
+}
+
+# Browser tests open a real Chromium (and, later, WebRTC connections). Run them inside a fresh
+# network namespace where only loopback exists, so nothing can reach or leak to the network.
+# Needs root (unshare -n); otherwise they run in the normal network with a warning.
+browser_tests() {
+    local cmd=(cargo test --offline -p p2panda-wasm --target "$WASM_TARGET")
+    # Build first, with network access, so the namespaced run only executes.
+    cargo test -p p2panda-wasm --target "$WASM_TARGET" --no-run || return 1
+    if [[ $(id -u) -eq 0 ]] && unshare -n true 2>/dev/null; then
+        echo "(running inside a loopback-only network namespace)"
+        unshare -n sh -c 'ip link set lo up && exec "$@"' sh "${cmd[@]}"
+    else
+        echo "WARNING: cannot create a network namespace (needs root and unshare -n); running the" \
+            "browser tests in the normal network instead" >&2
+        "${cmd[@]}"
+    fi
+}
+
+step "cargo fmt --check" cargo fmt --all --check
+step "clippy (workspace, native, all targets)" cargo clippy --workspace --all-targets -- -D warnings
+step "clippy (p2panda-wasm, wasm32)" cargo clippy -p p2panda-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
+step "native tests (cargo test --workspace)" cargo test --workspace
+step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WASM_TARGET"
+step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
+
+printf '\n\033[1m==> summary\033[0m\n'
+printf '  %s\n' "${results[@]}"
+total=${#results[@]}
+if ((failed)); then
+    printf '\033[1;31mFAILED: %d of %d checks failed (%ds)\033[0m\n' "$failed" "$total" "$((SECONDS - started))"
+    exit 1
+fi
+printf '\033[1;32mOK: %d of %d checks passed (%ds)\033[0m\n' "$total" "$total" "$((SECONDS - started))"
