@@ -1,6 +1,32 @@
 //! p2panda-core: the pure-Rust heart of p2panda. No I/O, no clock, no async runtime: callers pass
 //! bytes and time in and take bytes out, so the same code runs in browsers, native peers and
 //! deterministic simulations.
+//!
+//! ```
+//! use p2panda_core::{identity::KeyPair, operation::*, policy::{respond, Policies}, replica::Replica};
+//! use p2panda_core::festival::RequestStatus;
+//!
+//! let (owner, guest) = (KeyPair::generate(), KeyPair::generate());
+//! let mut node = Replica::new();
+//! let create = Operation::FestivalCreate(FestivalCreate {
+//!     name: "Summer camp".into(), description: String::new(), parent: None, fork_of: None,
+//! });
+//! let (festival, _) = node.publish(&owner, &create)?;
+//! let stage = Operation::ResourceCreate(ResourceCreate {
+//!     festival, name: "Stage".into(), description: String::new(),
+//!     kind: ResourceKind::Location(Location::default()), policy: PolicyKind::Fcfs,
+//! });
+//! let (stage, _) = node.publish(&owner, &stage)?;
+//! let talk = Operation::EventCreate(EventCreate {
+//!     festival, title: "Talk".into(), description: String::new(),
+//!     start: 36_000_000, end: 43_200_000, resources: vec![stage],
+//! });
+//! let (talk, _) = node.publish(&guest, &talk)?;
+//! respond(&mut node, &owner, festival, &mut Policies::new())?; // the owner's node grants it
+//! let event = node.state().festival(festival).unwrap().event(talk).unwrap();
+//! assert_eq!(event.resources, vec![(stage, RequestStatus::Granted)]);
+//! # Ok::<(), p2panda_core::replica::IngestError>(())
+//! ```
 
 pub mod festival;
 pub mod hash;
