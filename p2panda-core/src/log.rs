@@ -51,7 +51,7 @@ pub enum LogError {
     LinkFromOtherLog,
     #[error("entry was published after its log's end-of-feed entry")]
     AfterEndOfFeed,
-    #[error("the first entry of a log must not carry links")]
+    #[error("links do not match Bamboo's layout for this sequence number (none at seq 1, a backlink after, a lipmaa link only where required)")]
     UnexpectedLink,
 }
 
@@ -133,6 +133,20 @@ impl Entry {
         if unsigned.payload_size > MAX_PAYLOAD_SIZE as u64 {
             return Err(LogError::PayloadTooLarge(unsigned.payload_size));
         }
+        // Bamboo's layout: no links at seq 1; later a backlink, plus a lipmaa link exactly when
+        // it would differ from the backlink. Anything else would not encode what was asked.
+        let seq = unsigned.seq_num;
+        let layout_ok = match seq {
+            0 => false,
+            1 => unsigned.backlink.is_none() && unsigned.lipmaa_link.is_none(),
+            _ => {
+                unsigned.backlink.is_some()
+                    && unsigned.lipmaa_link.is_some() == is_lipmaa_required(seq)
+            }
+        };
+        if !layout_ok {
+            return Err(LogError::UnexpectedLink);
+        }
         let author = BambooPublicKey::from_bytes(key_pair.public_key().as_bytes())
             .map_err(|e| LogError::Malformed(e.to_string()))?;
         let payload_hash = YamfHash::Blake2b(&unsigned.payload_hash.as_bytes()[..]);
@@ -176,7 +190,10 @@ impl Entry {
         previous: Option<&Entry>,
         lipmaa: Option<&Entry>,
     ) -> Result<Entry, LogError> {
-        let seq_num = previous.map_or(1, |p| p.seq_num + 1);
+        let seq_num = match previous {
+            None => 1,
+            Some(p) => p.seq_num.checked_add(1).ok_or(LogError::AfterEndOfFeed)?,
+        };
         let mut unsigned = UnsignedEntry {
             log_id,
             seq_num,
@@ -191,6 +208,9 @@ impl Entry {
                 return Err(LogError::AfterEndOfFeed);
             }
             if previous.author != key_pair.public_key() || previous.log_id != log_id {
+                return Err(LogError::LinkFromOtherLog);
+            }
+            if lipmaa.is_some_and(|l| l.author != previous.author || l.log_id != log_id) {
                 return Err(LogError::LinkFromOtherLog);
             }
             unsigned.backlink = Some(previous.hash);
@@ -258,7 +278,8 @@ impl Entry {
         }
         let backlink = backlink.ok_or(LogError::MissingBacklink { seq: self.seq_num })?;
         self.check_same_log(backlink)?;
-        if backlink.seq_num + 1 != self.seq_num || Some(backlink.hash) != self.backlink {
+        // seq_num is at least 2 here, so this cannot underflow.
+        if backlink.seq_num != self.seq_num - 1 || Some(backlink.hash) != self.backlink {
             return Err(LogError::BacklinkMismatch);
         }
         if backlink.is_end_of_feed {
@@ -412,5 +433,45 @@ mod tests {
         let mut tag = entry.bytes().to_vec();
         tag[0] = 7;
         assert_eq!(Entry::decode(&tag), Err(LogError::NonCanonical));
+    }
+
+    #[test]
+    fn signing_refuses_links_that_break_the_layout() {
+        let key_pair = KeyPair::generate();
+        let unsigned = |seq_num, backlink: Option<Hash>, lipmaa_link: Option<Hash>| UnsignedEntry {
+            log_id: 0,
+            seq_num,
+            backlink,
+            lipmaa_link,
+            payload_hash: Hash::digest(b""),
+            payload_size: 0,
+            is_end_of_feed: false,
+        };
+        let link = Some(Hash::digest(b"x"));
+        for bad in [
+            unsigned(0, None, None),
+            unsigned(1, link, None),
+            unsigned(2, None, None),
+            unsigned(2, link, link),
+        ] {
+            assert_eq!(Entry::sign(&key_pair, &bad), Err(LogError::UnexpectedLink));
+        }
+        // Seq 4 needs its lipmaa link (to 1) besides the backlink.
+        assert_eq!(
+            Entry::sign(&key_pair, &unsigned(4, link, None)),
+            Err(LogError::UnexpectedLink)
+        );
+        assert!(Entry::sign(&key_pair, &unsigned(4, link, link)).is_ok());
+    }
+
+    #[test]
+    fn publishing_refuses_a_lipmaa_entry_of_another_log() {
+        let key_pair = KeyPair::generate();
+        let log = chain(&key_pair, 3);
+        let other = Entry::publish(&key_pair, 8, b"other log", None, None).unwrap();
+        assert_eq!(
+            Entry::publish(&key_pair, 7, b"next", Some(&log[2].0), Some(&other)),
+            Err(LogError::LinkFromOtherLog)
+        );
     }
 }

@@ -93,7 +93,7 @@ impl MemoryStore {
         let seq = entry.seq_num();
         let log = self.logs.get(&key);
         let height = log.map_or(0, |l| l.entries.len() as u64);
-        if let Some(existing) = log.and_then(|l| l.entries.get(seq as usize - 1)) {
+        if let Some(existing) = log.and_then(|l| l.entries.get(index_of(seq)?)) {
             if existing.entry.hash() == entry.hash() {
                 return Ok(Inserted::Duplicate);
             }
@@ -157,7 +157,7 @@ impl MemoryStore {
     }
 
     fn entry_at(&self, key: LogKey, seq: u64) -> Option<&Entry> {
-        let index = (seq as usize).checked_sub(1)?;
+        let index = index_of(seq)?;
         Some(&self.logs.get(&key)?.entries.get(index)?.entry)
     }
 
@@ -177,13 +177,13 @@ impl MemoryStore {
     pub fn entries_after(&self, key: LogKey, seq: u64) -> &[StoredEntry] {
         self.logs
             .get(&key)
-            .and_then(|l| l.entries.get(seq as usize..))
+            .and_then(|l| l.entries.get(usize::try_from(seq).ok()?..))
             .unwrap_or(&[])
     }
 
     /// The entry at a position of a log.
     pub fn get(&self, key: LogKey, seq: u64) -> Option<&StoredEntry> {
-        let index = (seq as usize).checked_sub(1)?;
+        let index = index_of(seq)?;
         self.logs.get(&key)?.entries.get(index)
     }
 
@@ -226,6 +226,12 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()
     }
+}
+
+/// Where entry `seq` sits in a log's vector; `None` for 0 and for sequence numbers beyond the
+/// address space (on wasm32, `usize` is 32 bits).
+fn index_of(seq: u64) -> Option<usize> {
+    usize::try_from(seq).ok()?.checked_sub(1)
 }
 
 #[cfg(test)]
