@@ -228,48 +228,29 @@ impl View {
     }
 
     /// Apply an operation of generation `generation` (fork depth of the context it was written
-    /// in), then everything that was waiting for it.
+    /// in), then everything that was waiting for it. Returns what happened to `op` itself.
     pub fn apply(&mut self, op: std::sync::Arc<Op>, generation: u32) -> Outcome {
         self.delivered.push(op.id);
-        let outcome = self.try_apply(&op, generation);
-        match &outcome {
-            Outcome::Applied => self.release(op.id),
-            Outcome::Waiting(missing) => {
-                self.waiting_on.insert(op.id, missing.clone());
-                self.waiting
-                    .entry(missing.id())
-                    .or_default()
-                    .push((op, generation));
-            }
-            Outcome::Rejected(rejection) => {
-                self.rejected.insert(op.id, rejection.clone());
-            }
-            Outcome::Duplicate => {}
-        }
-        outcome
-    }
-
-    fn release(&mut self, id: Hash) {
-        let mut ready = vec![id];
-        while let Some(id) = ready.pop() {
-            for (op, generation) in self.waiting.remove(&id).unwrap_or_default() {
-                self.waiting_on.remove(&op.id);
-                match self.try_apply(&op, generation) {
-                    Outcome::Applied => ready.push(op.id),
-                    Outcome::Waiting(missing) => {
-                        self.waiting_on.insert(op.id, missing.clone());
-                        self.waiting
-                            .entry(missing.id())
-                            .or_default()
-                            .push((op, generation));
-                    }
-                    Outcome::Rejected(rejection) => {
-                        self.rejected.insert(op.id, rejection);
-                    }
-                    Outcome::Duplicate => {}
+        let mut first = None;
+        let mut queue = vec![(op, generation)];
+        while let Some((op, generation)) = queue.pop() {
+            self.waiting_on.remove(&op.id);
+            let outcome = self.try_apply(&op, generation);
+            match &outcome {
+                Outcome::Applied => queue.extend(self.waiting.remove(&op.id).unwrap_or_default()),
+                Outcome::Waiting(missing) => {
+                    self.waiting_on.insert(op.id, missing.clone());
+                    let waiting = self.waiting.entry(missing.id()).or_default();
+                    waiting.push((op, generation));
                 }
+                Outcome::Rejected(rejection) => {
+                    self.rejected.insert(op.id, rejection.clone());
+                }
+                Outcome::Duplicate => {}
             }
+            first.get_or_insert(outcome);
         }
+        first.unwrap_or(Outcome::Duplicate)
     }
 
     fn try_apply(&mut self, op: &Op, generation: u32) -> Outcome {
