@@ -7,7 +7,7 @@ use crate::hash::Hash;
 use crate::identity::KeyPair;
 use crate::log::Entry;
 use crate::operation::{Operation, OperationError};
-use crate::store::{Inserted, LogKey, MemoryStore, StoreError};
+use crate::store::{Inserted, MemoryStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngestError {
@@ -79,14 +79,7 @@ impl Replica {
             .festival()
             .and_then(|festival| self.state.log_of(author, festival))
             .unwrap_or_else(|| self.next_log_id(key_pair));
-        let key = LogKey { author, log_id };
-        let height = self.store.height(key);
-        let previous = self.store.get(key, height).map(|s| &s.entry);
-        let lipmaa = self
-            .store
-            .get(key, crate::log::lipmaa_seq(height + 1))
-            .map(|s| &s.entry);
-        let entry = Entry::publish(key_pair, log_id, &payload, previous, lipmaa)?;
+        let entry = self.store.next_entry(key_pair, log_id, &payload)?;
         let id = entry.hash();
         let outcome = self.ingest(entry.bytes(), &payload)?;
         Ok((id, outcome))

@@ -121,9 +121,9 @@ impl MemoryStore {
         Ok(Inserted::New)
     }
 
-    /// Publish `payload` as the next entry of `key_pair`'s log `log_id`, and store it.
-    pub fn publish(
-        &mut self,
+    /// Sign `payload` as the next entry of `key_pair`'s log `log_id`, without storing it.
+    pub fn next_entry(
+        &self,
         key_pair: &KeyPair,
         log_id: u64,
         payload: &[u8],
@@ -132,13 +132,23 @@ impl MemoryStore {
             author: key_pair.public_key(),
             log_id,
         };
-        if let Some(frozen_at) = self.logs.get(&key).and_then(|l| l.frozen_at) {
+        if let Some(frozen_at) = self.frozen_at(key) {
             return Err(StoreError::Frozen(frozen_at));
         }
         let height = self.height(key);
         let previous = self.entry_at(key, height);
         let lipmaa = self.entry_at(key, crate::log::lipmaa_seq(height + 1));
-        let entry = Entry::publish(key_pair, log_id, payload, previous, lipmaa)?;
+        Ok(Entry::publish(key_pair, log_id, payload, previous, lipmaa)?)
+    }
+
+    /// Publish `payload` as the next entry of `key_pair`'s log `log_id`, and store it.
+    pub fn publish(
+        &mut self,
+        key_pair: &KeyPair,
+        log_id: u64,
+        payload: &[u8],
+    ) -> Result<Entry, StoreError> {
+        let entry = self.next_entry(key_pair, log_id, payload)?;
         self.insert_entry(entry.clone(), payload)?;
         Ok(entry)
     }
