@@ -36,6 +36,7 @@ pub mod operation;
 pub mod policy;
 pub mod replica;
 pub mod store;
+pub mod sync;
 
 /// The version of this crate, as shown to users and peers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

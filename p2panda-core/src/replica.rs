@@ -25,6 +25,24 @@ impl From<crate::log::LogError> for IngestError {
     }
 }
 
+/// An entry decoded and checked by [`Replica::prepare`], not yet stored.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    entry: Entry,
+    payload: Vec<u8>,
+    op: Op,
+}
+
+impl Prepared {
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
+}
+
 /// Entries and the state made from them.
 #[derive(Debug, Clone, Default)]
 pub struct Replica {
@@ -48,6 +66,14 @@ impl Replica {
     /// Take in an entry and its payload from elsewhere. On error nothing is stored or applied
     /// (except that a fork is recorded as evidence by the store).
     pub fn ingest(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Outcome, IngestError> {
+        let prepared = self.prepare(entry_bytes, payload)?;
+        self.commit(prepared)
+    }
+
+    /// The checks of [`Replica::ingest`] that need no log context: decode the entry and the
+    /// operation, and check the payload and the operation's place in its log. Lets a caller (sync)
+    /// look at the entry before [`Replica::commit`] stores it.
+    pub fn prepare(&self, entry_bytes: &[u8], payload: &[u8]) -> Result<Prepared, IngestError> {
         let entry = Entry::decode(entry_bytes)?;
         entry.verify_payload(payload)?;
         let op = Op {
@@ -60,7 +86,17 @@ impl Replica {
         self.state
             .check_log_position(&op)
             .map_err(IngestError::Log)?;
-        match self.store.insert_entry(entry, payload)? {
+        Ok(Prepared {
+            entry,
+            payload: payload.to_vec(),
+            op,
+        })
+    }
+
+    /// Verify a prepared entry against its log, store it and apply its operation.
+    pub fn commit(&mut self, prepared: Prepared) -> Result<Outcome, IngestError> {
+        let Prepared { entry, payload, op } = prepared;
+        match self.store.insert_entry(entry, &payload)? {
             Inserted::Duplicate => Ok(Outcome::Duplicate),
             Inserted::New => Ok(self.state.apply(op)),
         }

@@ -23,6 +23,10 @@ use crate::operation::{FestivalId, Operation, OperationId};
 use crate::store::LogKey;
 use view::View;
 
+/// What sync exchanges as a whole: the id of a context's root (a root festival, or a fork), which
+/// covers its sub-festivals.
+pub type Topic = FestivalId;
+
 /// An operation with where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Op {
@@ -348,6 +352,24 @@ impl State {
     /// The festival a log belongs to.
     pub fn festival_of_log(&self, log: LogKey) -> Option<FestivalId> {
         self.log_festival.get(&log).copied()
+    }
+
+    /// The *topic* of a log: the root of the context its festival lives in (a root festival, or a
+    /// fork). Sync exchanges whole topics. `None` while the festival it names is not known here.
+    pub fn topic_of_log(&self, log: LogKey) -> Option<Topic> {
+        self.context_of.get(self.log_festival.get(&log)?).copied()
+    }
+
+    /// The topic a log would have whose first operation is `op`, when that can be known already.
+    pub fn topic_of_first(&self, op: &Op) -> Option<Topic> {
+        match &op.operation {
+            Operation::FestivalCreate(create) => match create.parent {
+                Some(parent) => self.context_of.get(&parent).copied(),
+                // A root festival or a fork opens its own context.
+                None => Some(op.id),
+            },
+            other => self.context_of.get(&other.festival()?).copied(),
+        }
     }
 
     /// Why an operation was rejected, if it was.
