@@ -1,5 +1,7 @@
 //! Helpers for native multi-peer tests of p2panda.
 
+pub mod sim;
+
 use p2panda_core::replica::{IngestError, Replica};
 
 /// Copy into `to` every entry of `from` that `to` lacks, log by log and in order, as a sync

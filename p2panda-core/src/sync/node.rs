@@ -521,12 +521,14 @@ impl Node {
 
     /// A peer is gone: what it was sending is fetched from others.
     fn release_fetches(&mut self, peer: PeerId) {
-        let logs: Vec<_> = self
+        let mut logs: Vec<_> = self
             .fetching
             .iter()
             .filter(|(_, p)| **p == peer)
             .map(|(log, _)| *log)
             .collect();
+        // In a fixed order, so a run is reproducible from its inputs.
+        logs.sort();
         for log in logs {
             self.fetching.remove(&log);
             self.fetch(log);
