@@ -349,6 +349,9 @@ impl Sim {
             }
             Step::Restart { peer } => self.restart(peer),
             Step::Timers { peer } => {
+                if self.faults_over {
+                    self.trace(|| self.unsettled(peer));
+                }
                 self.timers(peer);
                 self.schedule(1_000, Step::Timers { peer });
             }
@@ -363,15 +366,13 @@ impl Sim {
         }
     }
 
-    /// The run is over when no frame is in flight, nobody waits for anything and every peer is
-    /// connected to the rest.
+    /// The run is over when no frame is in flight, nobody waits for anything and every festival's
+    /// members are connected. A late notice of a connection long dead changes nothing.
     fn is_settled(&self) -> bool {
-        let in_flight = self.queue.iter().any(|Reverse(s)| {
-            matches!(
-                s.step,
-                Step::Deliver { .. } | Step::Gone { .. } | Step::Restart { .. }
-            )
-        });
+        let in_flight = self
+            .queue
+            .iter()
+            .any(|Reverse(s)| matches!(s.step, Step::Deliver { .. } | Step::Restart { .. }));
         !in_flight
             && self.peers.iter().all(|p| {
                 p.node
@@ -379,6 +380,23 @@ impl Sim {
                     .is_some_and(|n| n.peers().iter().all(|s| s.key.is_some() && s.missing == 0))
             })
             && self.all_connected()
+    }
+
+    /// What a peer is still waiting for, for traces.
+    fn unsettled(&self, peer: usize) -> String {
+        let Some(node) = &self.peers[peer].node else {
+            return format!("peer {peer} is down");
+        };
+        let waiting: Vec<_> = node
+            .peers()
+            .into_iter()
+            .filter(|s| s.key.is_none() || s.missing > 0)
+            .map(|s| format!("conn {} (missing {})", s.peer, s.missing))
+            .collect();
+        format!(
+            "peer {peer} waits for {waiting:?}; festivals connected: {}",
+            self.all_connected()
+        )
     }
 
     /// Whether the members of every festival are connected through members (only they relay it).
@@ -437,9 +455,17 @@ impl Sim {
                     self.fail(format!("peer {to} on connection {conn}: {error}"));
                 }
                 self.flush(to);
-                self.close(conn);
+                self.hang_up(to, conn);
             }
         }
+    }
+
+    /// What a driver does when a session ends: after its last frame, it drops the connection.
+    fn hang_up(&mut self, peer: usize, conn: u64) {
+        if let Some(node) = self.peers[peer].node.as_mut() {
+            node.disconnect(conn);
+        }
+        self.close(conn);
     }
 
     /// Send everything `peer`'s node has ready, on every connection.
@@ -668,7 +694,9 @@ impl Sim {
         }
         self.report.timeouts += expired.len() as u64;
         self.flush(peer);
-        expired.into_iter().for_each(|(conn, _)| self.close(conn));
+        for (conn, _) in expired {
+            self.hang_up(peer, conn);
+        }
     }
 
     /// Write something in one of the peer's festivals, as its user would.

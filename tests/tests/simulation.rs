@@ -63,12 +63,16 @@ fn peers_converge_whatever_the_network_does() {
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
+    let (slowest, slowest_seed) = results
+        .iter()
+        .filter_map(|(seed, r)| Some((r.as_ref().ok()?.converged_after, *seed)))
+        .max()
+        .unwrap_or_default();
     let sum = |f: fn(&p2panda_tests::sim::Report) -> u64| reports.iter().map(|r| f(r)).sum::<u64>();
-    let slowest = reports.iter().map(|r| r.converged_after).max().unwrap_or(0);
     eprintln!(
         "{} seeds × {} peers in {:.1} s: {} entries, {} frames ({} lost in dropped connections), \
          {} connections ({} dropped), {} partitions, {} crashes, {} timeouts; \
-         slowest convergence {} ms after healing",
+         slowest convergence {} ms after healing (seed {})",
         seeds.len(),
         config.peers,
         started.elapsed().as_secs_f64(),
@@ -81,6 +85,7 @@ fn peers_converge_whatever_the_network_does() {
         sum(|r| r.crashes),
         sum(|r| r.timeouts),
         slowest,
+        slowest_seed,
     );
     assert!(
         failures.is_empty(),
