@@ -1,6 +1,8 @@
 //! Helpers for native multi-peer tests of p2panda.
 
+pub mod native_peer;
 pub mod sim;
+pub mod webrtc_link;
 
 use p2panda_core::replica::{IngestError, Replica};
 

@@ -449,7 +449,14 @@ impl Node {
             1 => state.topic_of_first(prepared.op()),
             _ => state.topic_of_log(log),
         };
-        self.check_topic(peer, log, topic)?;
+        if let Err(error) = self.check_topic(peer, log, topic) {
+            // A forged entry names a festival no one wrote: report the forgery, not the topic.
+            prepared
+                .entry()
+                .verify_signature()
+                .map_err(|e| SyncError::InvalidEntry(e.into()))?;
+            return Err(error);
+        }
 
         // Entries of a log frozen by a fork (perhaps found mid-stream) are not the peer's fault.
         if self.replica.store().frozen_at(log).is_none() {
