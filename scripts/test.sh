@@ -30,27 +30,36 @@ step() {
     fi
 }
 
-# Browser tests open a real Chromium (and, later, WebRTC connections). Run them inside a fresh
-# network namespace where only loopback exists, so nothing can reach or leak to the network.
-# Needs root (unshare -n); otherwise they run in the normal network with a warning.
-browser_tests() {
-    local cmd=(cargo test --offline -p p2panda-wasm --target "$WASM_TARGET")
-    # Build first, with network access, so the namespaced run only executes.
-    cargo test -p p2panda-wasm --target "$WASM_TARGET" --no-run || return 1
+# Tests that open WebRTC connections (native peers, and the browser tests' Chromium) run inside
+# a fresh network namespace where only loopback exists, so nothing can reach or leak to the
+# network. Needs root (unshare -n); otherwise they run in the normal network with a warning (the
+# code pins WebRTC to loopback either way).
+in_loopback_namespace() {
     if [[ $(id -u) -eq 0 ]] && unshare -n true 2>/dev/null; then
         echo "(running inside a loopback-only network namespace)"
-        unshare -n sh -c 'ip link set lo up && exec "$@"' sh "${cmd[@]}"
+        unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$@"
     else
-        echo "WARNING: cannot create a network namespace (needs root and unshare -n); running the" \
-            "browser tests in the normal network instead" >&2
-        "${cmd[@]}"
+        echo "WARNING: cannot create a network namespace (needs root and unshare -n); running in" \
+            "the normal network instead" >&2
+        "$@"
     fi
+}
+
+# Build first, with network access, so the namespaced run only executes.
+native_tests() {
+    cargo test --workspace --no-run || return 1
+    in_loopback_namespace cargo test --offline --workspace
+}
+
+browser_tests() {
+    cargo test -p p2panda-wasm --target "$WASM_TARGET" --no-run || return 1
+    in_loopback_namespace cargo test --offline -p p2panda-wasm --target "$WASM_TARGET"
 }
 
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, native, all targets)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (p2panda-wasm, wasm32)" cargo clippy -p p2panda-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
-step "native tests (cargo test --workspace)" cargo test --workspace
+step "native tests (unit, property, conformance, simulation, WebRTC)" native_tests
 step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WASM_TARGET"
 step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
 

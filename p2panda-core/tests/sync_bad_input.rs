@@ -1444,13 +1444,10 @@ fn forged_entries_in_answer_to_a_real_want_are_refused_and_blamed() {
     }
 }
 
-/// Bug (wrong error): the topic of a log's first entry is checked before its signature, and the
-/// topic of a root `festival.create` is its own entry hash. So a forged creation of the very
-/// festival the session shares (a flipped signature bit changes the hash) is refused as
-/// `OutsideTopics` (close reason `ProtocolViolation`) instead of `InvalidEntry(BadSignature)`. The
-/// peer is blamed either way.
+/// The topic of a root `festival.create` is its own entry hash, so a forged creation of the very
+/// festival the session shares (a flipped signature bit changes the hash) names a festival outside
+/// the shared topics. It must still be reported as what it is: a forgery, not a topic violation.
 #[test]
-#[ignore = "BUG: a forged festival.create is refused as OutsideTopics (run with --ignored)"]
 fn a_forged_festival_creation_is_an_invalid_entry() {
     let (owner, festival) = festival("camp");
     let mut node = node();

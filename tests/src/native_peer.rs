@@ -20,6 +20,9 @@ use crate::webrtc_link::{connect_pair, Link, LinkError};
 /// Rewrites outgoing frames: fault injection on top of the real protocol.
 pub type Tamper = Arc<dyn Fn(Vec<u8>) -> Vec<u8> + Send + Sync>;
 
+/// A link in use, and the signal that wakes its writer.
+type Attached = (Arc<Link>, Arc<Notify>);
+
 #[derive(Clone)]
 pub struct NativePeer {
     inner: Arc<Inner>,
@@ -27,7 +30,7 @@ pub struct NativePeer {
 
 struct Inner {
     node: Mutex<Node>,
-    links: Mutex<HashMap<PeerId, (Arc<Link>, Arc<Notify>)>>,
+    links: Mutex<HashMap<PeerId, Attached>>,
     next_peer: AtomicU64,
     started: Instant,
     /// How each ended session ended.

@@ -67,7 +67,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5eed_0f_9a4d_a5)
+        Rng(seed ^ 0x5eed_0f9a_4da5)
     }
 
     pub fn next_u64(&mut self) -> u64 {

@@ -1,6 +1,6 @@
 //! The native WebRTC link: frames arrive intact and in order, closing (or dropping) one end
-//! ends the other promptly, a slow receiver holds the sender at the high-water mark, and the
-//! throughput of one link is printed.
+//! ends the other promptly, a slow receiver holds the sender at the high-water mark and within
+//! the receive window, and the throughput of one link is printed.
 //!
 //! These tests open real WebRTC connections. They are meant to run inside a loopback-only
 //! network namespace (as root), after building outside it:
@@ -15,10 +15,13 @@
 //! 127.0.0.1. Add `-- --nocapture` to see the measured times.
 
 use std::hash::{DefaultHasher, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use p2panda_tests::webrtc_link::{connect_pair, Link, LinkError, HIGH_WATER_MARK, MAX_FRAME};
+use p2panda_tests::webrtc_link::{
+    connect_pair, Link, LinkError, HIGH_WATER_MARK, MAX_FRAME, RECV_WINDOW_FRAMES,
+};
 
 /// One WebRTC test at a time: they measure timings on a 2-core machine, and SCTP in webrtc-rs
 /// is known to stall for seconds when several connections compete for the CPU.
@@ -41,15 +44,20 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// `len` random bytes.
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(len + 8);
+        while bytes.len() < len {
+            bytes.extend_from_slice(&self.next().to_le_bytes());
+        }
+        bytes.truncate(len);
+        bytes
+    }
+
     /// A frame of random content and a random size in `1..=MAX_FRAME`.
     fn frame(&mut self) -> Vec<u8> {
         let len = 1 + (self.next() % MAX_FRAME as u64) as usize;
-        let mut frame = Vec::with_capacity(len + 8);
-        while frame.len() < len {
-            frame.extend_from_slice(&self.next().to_le_bytes());
-        }
-        frame.truncate(len);
-        frame
+        self.bytes(len)
     }
 }
 
@@ -213,38 +221,37 @@ async fn dropping_one_end_ends_the_other_promptly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_receiver_holds_the_sender_at_the_high_water_mark() {
+async fn a_slow_receiver_bounds_what_the_sender_buffers_and_sends_ahead() {
     let _serial = SERIAL.lock().await;
     tokio::time::timeout(TEST_LIMIT, async {
         const FRAMES: usize = 50 * 1024 * 1024 / MAX_FRAME; // 50 MiB
         let (a, b) = connected_pair().await;
+        let taken = AtomicUsize::new(0); // frames the receiving application has taken
         let started = Instant::now();
 
         let send = async {
             let mut rng = Rng(3);
-            let mut most_buffered = 0;
-            for _ in 0..FRAMES {
-                let mut frame = rng.frame();
-                frame.resize(MAX_FRAME, 0);
-                if a.send(&frame).await.is_err() {
+            let (mut most_buffered, mut most_ahead) = (0, 0);
+            for sent in 1..=FRAMES {
+                if a.send(&rng.bytes(MAX_FRAME)).await.is_err() {
                     break; // the receiver gave up; its assertion says why
                 }
-                // Sampled right after each send, where the buffered amount peaks.
+                // Sampled right after each send, where both peak.
                 most_buffered = most_buffered.max(a.buffered_amount().await);
+                most_ahead = most_ahead.max(sent - taken.load(Ordering::Acquire));
             }
-            (most_buffered, started.elapsed())
+            (most_buffered, most_ahead, started.elapsed())
         };
         let receive = async {
             let mut rng = Rng(3);
             let mut intact = 0;
             while intact < FRAMES {
-                let mut expected = rng.frame();
-                expected.resize(MAX_FRAME, 0);
-                if b.recv().await != Some(expected) {
+                if b.recv().await != Some(rng.bytes(MAX_FRAME)) {
                     b.close().await; // releases the sender
                     break;
                 }
                 intact += 1;
+                taken.store(intact, Ordering::Release);
                 // At most 16 MiB/s, slower than the link.
                 if intact % 2 == 0 {
                     tokio::time::sleep(Duration::from_millis(1)).await;
@@ -252,16 +259,22 @@ async fn slow_receiver_holds_the_sender_at_the_high_water_mark() {
             }
             (intact, started.elapsed())
         };
-        let ((most_buffered, send_took), (intact, receive_took)) = tokio::join!(send, receive);
+        let ((most_buffered, most_ahead, send_took), (intact, receive_took)) =
+            tokio::join!(send, receive);
 
         let bytes = FRAMES * MAX_FRAME;
         eprintln!(
             "slow receiver: 50 MiB sent in {send_took:?}, received in {receive_took:?} \
              ({:.1} MiB/s); sender's buffered amount peaked at {most_buffered} bytes \
-             (high-water mark {HIGH_WATER_MARK}, frame {MAX_FRAME})",
+             (high-water mark {HIGH_WATER_MARK}, frame {MAX_FRAME}); sender at most \
+             {most_ahead} frames ahead of the reader (window {RECV_WINDOW_FRAMES})",
             mib_per_s(bytes, receive_took)
         );
         assert_eq!(intact, FRAMES, "frames received intact and in order");
+        assert!(
+            most_ahead <= RECV_WINDOW_FRAMES,
+            "sender ran {most_ahead} frames ahead of the reader"
+        );
         assert!(
             most_buffered <= HIGH_WATER_MARK + MAX_FRAME,
             "sender buffered {most_buffered} bytes"

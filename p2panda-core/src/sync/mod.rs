@@ -23,6 +23,10 @@
 //! refused from then on. Two entries at one place of a log are a fork: the evidence is stored, the
 //! log is frozen there, and [`Event::Fork`] reports it; the peer relaying it is not to blame.
 
+// A `SyncError` can hold a public key, which keeps its decompressed point (for fast verifying),
+// so it is large; it ends a session, so it is rare and its size costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 mod error;
 mod node;
 mod session;

@@ -36,6 +36,8 @@ pub struct Want {
     pub head: Head,
 }
 
+// `Auth` holds a decoded key and is larger than the rest; a message lives for one frame.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message<'a> {
     /// First frame of each side: the protocol version and a fresh nonce.
