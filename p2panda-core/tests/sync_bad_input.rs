@@ -1119,12 +1119,10 @@ fn a_peer_sending_past_its_credit_is_refused() {
     );
 }
 
-/// The window says a peer may send `window` bytes before it hears of more credit. The node counts
-/// credit as returned when it *queues* the `Credit` frame, not when the frame leaves, so a peer
-/// that ignores credit altogether is never caught as long as each frame is under three quarters
-/// of the window: here it sends three times the window while the node sends nothing at all.
+/// The window says a peer may send `window` bytes before it hears of more credit. Credit counts as
+/// returned only once the `Credit` frame is sent (it once counted when queued, so a peer ignoring
+/// credit went unnoticed): here the peer sends past the window while the node sends nothing.
 #[test]
-#[ignore = "finding: credit is counted as returned before the Credit frame is sent"]
 fn a_peer_ignoring_credit_across_frames_is_refused() {
     let window = 4096;
     let mut f = fixture_with(Config {
@@ -1627,33 +1625,26 @@ fn a_fork_at_equal_heights_is_found_by_both_sides() {
     sync_across_a_fork(3, 3, pump_rounds);
 }
 
-/// Bug (fork evidence refused): when a `Want`'s `head` does not match the server's entry at
-/// `after`, the server sends that entry instead, as fork evidence (`Node::on_want`). But the asking
-/// side only accepts `after < seq <= until`, so it refuses the evidence as `Unrequested`, blocks
-/// the honest peer and ends the session. A fork below the head at equal heights: both sides do it,
-/// and block each other.
+/// When a `Want`'s `head` does not match the server's entry at `after`, the server sends that entry
+/// instead, as fork evidence. The asking side takes it as such (it once refused it as
+/// `Unrequested` and blocked the honest peer). Here the fork lies below the head at equal heights.
 #[test]
-#[ignore = "BUG: fork evidence answering a Want is refused as Unrequested (run with --ignored)"]
 fn a_fork_below_the_head_at_equal_heights_is_found_by_both_sides() {
     sync_across_a_fork(4, 4, pump_rounds);
 }
 
-/// The same bug with one side longer: the shorter side asks for `3..=5` after its own entry 3,
-/// gets the longer side's entry 3 back, and blocks it.
+/// With one side longer: the shorter side asks for `3..=5` after its own entry 3 and gets the
+/// longer side's entry 3 back, as evidence.
 #[test]
-#[ignore = "BUG: fork evidence answering a Want is refused as Unrequested (run with --ignored)"]
 fn a_fork_where_one_side_is_longer_is_found_by_both_sides() {
     sync_across_a_fork(5, 3, pump_rounds);
     sync_across_a_fork(3, 5, pump_rounds);
 }
 
-/// Bug (fork found on one side only, depending on delivery order): a node leaves a log out of its
-/// `Have` when the peer already announced as much of it (`Session::have_frame` compares heights
-/// only). If `a`'s `Have` reaches `b` before `b` writes its own, `b` fetches `a`'s entry 3 as
-/// evidence and freezes the log, but never tells `a` its head, so `a` never learns of the fork and
-/// keeps relaying its branch.
+/// Whatever the delivery order, both sides learn of the fork: the first announcement names every
+/// log with its head, even one the peer already announced as much of (it once left those out, so
+/// if `a`'s `Have` reached `b` first, `a` never learned of the fork).
 #[test]
-#[ignore = "BUG: at equal heights only one side may learn of a fork (run with --ignored)"]
 fn a_fork_at_equal_heights_is_found_by_both_sides_in_any_delivery_order() {
     sync_across_a_fork(3, 3, pump);
 }

@@ -3,6 +3,7 @@
 pub mod native_peer;
 pub mod sim;
 pub mod webrtc_link;
+pub mod workload;
 
 use p2panda_core::replica::{IngestError, Replica};
 

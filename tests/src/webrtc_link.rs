@@ -472,9 +472,6 @@ impl Link {
     }
 
     async fn wait_below_high_water(&self) -> Result<(), LinkError> {
-        if true {
-            return Ok(());
-        }
         if self.buffered().await? < HIGH_WATER_MARK {
             return Ok(());
         }

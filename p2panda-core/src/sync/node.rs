@@ -441,7 +441,10 @@ impl Node {
             )
         };
         let range = self.sessions[&peer].requests.get(&log).copied();
-        if !range.is_some_and(|r| r.contains(seq)) {
+        // Instead of a range, the peer may answer with its entry at `after`: its head differs
+        // from ours there, and this entry is the evidence of a fork.
+        let evidence = range.is_some_and(|r| r.after > 0 && seq == r.after);
+        if !range.is_some_and(|r| r.contains(seq)) && !evidence {
             return Err(SyncError::Unrequested { log });
         }
         let state = self.replica.state();
@@ -476,7 +479,7 @@ impl Node {
         let session = self.session(peer);
         let known = session.remote_heights.entry(log).or_default();
         *known = (*known).max(seq);
-        if range.is_some_and(|r| r.until == seq) {
+        if evidence || range.is_some_and(|r| r.until == seq) {
             session.requests.remove(&log);
             if self.fetching.get(&log) == Some(&peer) {
                 self.fetching.remove(&log);

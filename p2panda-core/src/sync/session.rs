@@ -66,8 +66,9 @@ pub(super) struct Session {
     /// Handshake, credit and close frames: free, and sent first.
     control: VecDeque<Vec<u8>>,
     window: u64,
-    /// Bytes this side may still send.
+    /// Bytes this side may still send, and at most.
     send_credit: u64,
+    remote_window: u64,
     /// Bytes the remote may still send.
     recv_credit: u64,
     /// Bytes received and handled since credit was last returned.
@@ -96,6 +97,7 @@ impl Session {
             control: VecDeque::new(),
             window,
             send_credit: 0,
+            remote_window: 0,
             recv_credit: window,
             unreturned: 0,
             last_heard: now,
@@ -168,6 +170,7 @@ impl Session {
             .collect();
         self.remote_key = Some(key);
         self.send_credit = window;
+        self.remote_window = window;
         self.phase = Phase::Live;
         Ok(())
     }
@@ -184,24 +187,29 @@ impl Session {
         Ok(())
     }
 
-    /// A paid frame has been handled: its bytes are free again. Returned in batches of a quarter
-    /// window, so credit frames stay rare; a sender that is stuck waiting for credit always has
-    /// more than that outstanding, so it is never left waiting.
+    /// A paid frame has been handled: its bytes are free again. They are returned once a quarter
+    /// window has gathered (so credit frames stay rare; a sender stuck waiting for credit always
+    /// has more than that outstanding), and count as returned only when the frame is sent.
     pub fn handled(&mut self, len: usize) {
         self.unreturned += len as u64;
-        if self.unreturned >= self.window / 4 {
-            self.recv_credit += self.unreturned;
-            self.push_control(Message::Credit(self.unreturned));
-            self.unreturned = 0;
+    }
+
+    fn credit_frame(&mut self) -> Option<Vec<u8>> {
+        if self.phase != Phase::Live || self.unreturned < self.window / 4 {
+            return None;
         }
+        let bytes = std::mem::take(&mut self.unreturned);
+        self.recv_credit += bytes;
+        Some(Message::Credit(bytes).encode())
     }
 
     pub fn on_credit(&mut self, bytes: u64) -> Result<(), SyncError> {
-        // More credit than a window's worth outstanding means the remote is not keeping books.
-        self.send_credit = self
-            .send_credit
-            .checked_add(bytes)
-            .ok_or(SyncError::OutOfTurn("credit"))?;
+        // An honest remote never grants more than the window it announced.
+        let credit = self.send_credit.saturating_add(bytes);
+        if credit > self.remote_window {
+            return Err(SyncError::OutOfTurn("credit"));
+        }
+        self.send_credit = credit;
         Ok(())
     }
 
@@ -223,20 +231,24 @@ impl Session {
 
     /// The next frame to send, if any is ready and paid for.
     pub fn next_frame(&mut self, store: &MemoryStore) -> Option<Vec<u8>> {
-        let frame = self.control.pop_front().or_else(|| {
-            if self.phase != Phase::Live {
-                return None;
-            }
-            let budget = usize::try_from(self.send_credit)
-                .unwrap_or(usize::MAX)
-                .min(MAX_FRAME);
-            let frame = self
-                .have_frame(store, budget)
-                .or_else(|| self.want_frame(budget))
-                .or_else(|| self.entries_frame(store, budget))?;
-            self.send_credit -= frame.len() as u64;
-            Some(frame)
-        })?;
+        let frame = self
+            .control
+            .pop_front()
+            .or_else(|| self.credit_frame())
+            .or_else(|| {
+                if self.phase != Phase::Live {
+                    return None;
+                }
+                let budget = usize::try_from(self.send_credit)
+                    .unwrap_or(usize::MAX)
+                    .min(MAX_FRAME);
+                let frame = self
+                    .have_frame(store, budget)
+                    .or_else(|| self.want_frame(budget))
+                    .or_else(|| self.entries_frame(store, budget))?;
+                self.send_credit -= frame.len() as u64;
+                Some(frame)
+            })?;
         self.bytes_sent += frame.len() as u64;
         Some(frame)
     }
@@ -257,7 +269,10 @@ impl Session {
                 break;
             };
             let height = store.height(log);
-            if self.remote_heights.get(&log).is_some_and(|h| *h >= height) {
+            // Skip what the remote has, except in the first announcement: there the head lets
+            // the remote spot a fork even when both hold as much.
+            let known = self.remote_heights.get(&log).is_some_and(|h| *h >= height);
+            if known && !self.first_announcement {
                 continue;
             }
             logs.push(Have {

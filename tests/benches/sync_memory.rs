@@ -2,7 +2,8 @@
 //! the rate of just verifying those entries, bytes on the wire against the entries' own bytes, and
 //! the receiver's memory beyond what it stores.
 //!
-//! `cargo bench -p p2panda-core --bench sync` (100k entries); `SYNC_ENTRIES=20000` for another size.
+//! `cargo bench -p p2panda-tests --bench sync_memory` (100k entries); `SYNC_ENTRIES=20000` for
+//! another size.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
@@ -11,10 +12,10 @@ use std::time::Instant;
 
 use p2panda_core::identity::KeyPair;
 use p2panda_core::log::Entry;
-use p2panda_core::operation::*;
+use p2panda_core::operation::FestivalId;
 use p2panda_core::replica::Replica;
-use p2panda_core::store::MemoryStore;
 use p2panda_core::sync::{Config, Node};
+use p2panda_tests::workload::{festival, raw_bytes};
 
 /// Counts live heap bytes and their peak, so the receiver's memory can be read.
 struct Counting;
@@ -39,32 +40,6 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 const AUTHORS: usize = 50;
-
-/// One festival with `entries` entries by 50 authors, each payload about 200 bytes.
-fn festival(entries: usize) -> (Replica, FestivalId) {
-    let authors: Vec<_> = (0..AUTHORS).map(|_| KeyPair::generate()).collect();
-    let mut replica = Replica::new();
-    let create = Operation::FestivalCreate(FestivalCreate {
-        name: "Bench fest".into(),
-        description: String::new(),
-        parent: None,
-        fork_of: None,
-    });
-    let (festival, _) = replica.publish(&authors[0], &create).unwrap();
-    for i in 1..entries {
-        let event = Operation::EventCreate(EventCreate {
-            festival,
-            title: format!("Workshop {i}"),
-            description: "Bring your own tools; we share the rest. Soldering, sewing, repair."
-                .into(),
-            start: (i as i64 % 500) * 3_600_000,
-            end: (i as i64 % 500) * 3_600_000 + 5_400_000,
-            resources: vec![],
-        });
-        replica.publish(&authors[i % AUTHORS], &event).unwrap();
-    }
-    (replica, festival)
-}
 
 /// Seconds to decode and fully verify every entry (signature, payload, links) once: the work no
 /// receiver can skip.
@@ -145,14 +120,6 @@ fn sync(source: &Replica, festival: FestivalId) -> (Run, Node) {
     (run, receiver)
 }
 
-fn raw_bytes(store: &MemoryStore) -> u64 {
-    store
-        .heights()
-        .flat_map(|(log, _)| store.entries_after(log, 0))
-        .map(|s| (s.entry.bytes().len() + s.payload.len()) as u64)
-        .sum()
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, small.
     let quick = std::env::args().any(|a| a == "--test" || a == "--list");
@@ -161,8 +128,8 @@ fn main() {
         .map(|n| n.parse().expect("SYNC_ENTRIES is a number"))
         .unwrap_or(if quick { 2_000 } else { 100_000 });
     println!("building a festival of {entries} entries by {AUTHORS} authors...");
-    let (source, festival) = festival(entries);
-    let raw = raw_bytes(source.store());
+    let (source, festival) = festival(entries, AUTHORS);
+    let raw = raw_bytes(&source);
     let avg_payload = source
         .store()
         .heights()
