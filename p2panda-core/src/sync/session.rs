@@ -63,7 +63,7 @@ pub(super) struct Session {
     /// The first announcement is not finished (its last frame carries `complete`).
     first_announcement: bool,
     pub wants: VecDeque<Want>,
-    /// Handshake, credit and close frames: free, and sent first.
+    /// Handshake and close frames: free, and sent first (then any credit owed).
     control: VecDeque<Vec<u8>>,
     window: u64,
     /// Bytes this side may still send, and at most.
