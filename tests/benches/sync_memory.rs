@@ -15,7 +15,7 @@ use p2panda_core::log::Entry;
 use p2panda_core::operation::FestivalId;
 use p2panda_core::replica::Replica;
 use p2panda_core::sync::{Config, Node};
-use p2panda_tests::workload::{festival, raw_bytes};
+use p2panda_tests::workload::{bench_size, festival, raw_bytes};
 
 /// Counts live heap bytes and their peak, so the receiver's memory can be read.
 struct Counting;
@@ -121,12 +121,7 @@ fn sync(source: &Replica, festival: FestivalId) -> (Run, Node) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, small.
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
-    let entries: usize = std::env::var("SYNC_ENTRIES")
-        .ok()
-        .map(|n| n.parse().expect("SYNC_ENTRIES is a number"))
-        .unwrap_or(if quick { 2_000 } else { 100_000 });
+    let entries = bench_size();
     println!("building a festival of {entries} entries by {AUTHORS} authors...");
     let (source, festival) = festival(entries, AUTHORS);
     let raw = raw_bytes(&source);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use p2panda_core::identity::KeyPair;
 use p2panda_core::replica::Replica;
 use p2panda_tests::native_peer::{connect, wait_until, NativePeer};
-use p2panda_tests::workload::{festival, raw_bytes};
+use p2panda_tests::workload::{bench_size, festival, raw_bytes};
 
 const AUTHORS: usize = 50;
 
@@ -26,11 +26,7 @@ fn peak_rss_kib() -> u64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
-    let entries: usize = std::env::var("SYNC_ENTRIES")
-        .ok()
-        .map(|n| n.parse().expect("SYNC_ENTRIES is a number"))
-        .unwrap_or(if quick { 2_000 } else { 100_000 });
+    let entries = bench_size();
     println!("building a festival of {entries} entries by {AUTHORS} authors...");
     let (replica, festival) = festival(entries, AUTHORS);
     let raw = raw_bytes(&replica);

@@ -11,7 +11,6 @@ use p2panda_core::hash::Hash;
 use p2panda_core::identity::KeyPair;
 use p2panda_core::operation::Operation;
 use p2panda_core::replica::Replica;
-use p2panda_core::sync::wire::Message;
 use p2panda_core::sync::{Config, Node, PeerId, SyncError};
 use tokio::sync::Notify;
 
@@ -35,8 +34,6 @@ struct Inner {
     started: Instant,
     /// How each ended session ended.
     errors: Mutex<Vec<(PeerId, SyncError)>>,
-    /// Entries that arrived over the wire, duplicates included.
-    entries_received: AtomicU64,
     tamper: Mutex<Option<Tamper>>,
 }
 
@@ -49,7 +46,6 @@ impl NativePeer {
             next_peer: AtomicU64::new(0),
             started: Instant::now(),
             errors: Mutex::new(Vec::new()),
-            entries_received: AtomicU64::new(0),
             tamper: Mutex::new(None),
         });
         let peer = NativePeer { inner };
@@ -77,8 +73,9 @@ impl NativePeer {
         self.inner.errors.lock().unwrap().clone()
     }
 
+    /// Entries that arrived over the wire, duplicates included.
     pub fn entries_received(&self) -> u64 {
-        self.inner.entries_received.load(Ordering::Relaxed)
+        self.node().entries_received()
     }
 
     pub fn set_tamper(&self, tamper: Tamper) {
@@ -136,12 +133,6 @@ impl NativePeer {
     /// Frames in, until the link closes or the session ends.
     async fn read(self, peer: PeerId, link: Arc<Link>) {
         while let Some(frame) = link.recv().await {
-            if let Ok(Message::Entries(entries)) = Message::decode(&frame) {
-                let count = entries.len() as u64;
-                self.inner
-                    .entries_received
-                    .fetch_add(count, Ordering::Relaxed);
-            }
             let now = self.now();
             let result = self.node().receive(peer, &frame, now);
             // New entries are announced to every other peer, so every writer may have work.
@@ -174,7 +165,7 @@ impl NativePeer {
                     break;
                 }
             }
-            let ended = !self.node().peers().iter().any(|p| p.peer == peer);
+            let ended = !self.node().has_session(peer);
             if ended || !self.inner.links.lock().unwrap().contains_key(&peer) {
                 link.close().await;
                 self.node().disconnect(peer);

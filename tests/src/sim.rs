@@ -470,12 +470,7 @@ impl Sim {
 
     /// Send everything `peer`'s node has ready, on every connection.
     fn flush(&mut self, peer: usize) {
-        let conns: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.open && c.ends.contains(&peer))
-            .map(|(id, _)| *id)
-            .collect();
+        let conns = self.open_connections(peer);
         for id in conns {
             while let Some(frame) = self.peers[peer]
                 .node
@@ -552,11 +547,12 @@ impl Sim {
             .any(|c| c.open && (c.ends == [a, b] || c.ends == [b, a]))
     }
 
-    fn degree(&self, peer: usize) -> usize {
+    fn open_connections(&self, peer: usize) -> Vec<u64> {
         self.conns
-            .values()
-            .filter(|c| c.open && c.ends.contains(&peer))
-            .count()
+            .iter()
+            .filter(|(_, c)| c.open && c.ends.contains(&peer))
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     fn may_connect(&self, a: usize, b: usize) -> bool {
@@ -574,7 +570,9 @@ impl Sim {
         let roll = self.rng.below(100);
         if roll < 45 {
             let (a, b) = (self.rng.below(n) as usize, self.rng.below(n) as usize);
-            if self.may_connect(a, b) && self.degree(a) < self.config.max_connections {
+            if self.may_connect(a, b)
+                && self.open_connections(a).len() < self.config.max_connections
+            {
                 self.open_connection(a, b);
             }
         } else if roll < 75 {
@@ -621,12 +619,7 @@ impl Sim {
         self.report.crashes += 1;
         let node = self.peers[peer].node.take().expect("running");
         self.peers[peer].disk = Some(restore(node.replica(), &self.peers[peer].persisted));
-        let conns: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.open && c.ends.contains(&peer))
-            .map(|(id, _)| *id)
-            .collect();
+        let conns = self.open_connections(peer);
         for id in conns {
             let conn = self.conns.get_mut(&id).expect("listed");
             conn.open = false;

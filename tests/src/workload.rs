@@ -34,6 +34,16 @@ pub fn festival(entries: usize, authors: usize) -> (Replica, FestivalId) {
     (replica, festival)
 }
 
+/// How many entries a sync bench moves: `SYNC_ENTRIES`, else 100k, or 2k when the bench only runs
+/// as a test (`cargo test --benches` passes `--test`).
+pub fn bench_size() -> usize {
+    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    std::env::var("SYNC_ENTRIES")
+        .ok()
+        .map(|n| n.parse().expect("SYNC_ENTRIES is a number"))
+        .unwrap_or(if quick { 2_000 } else { 100_000 })
+}
+
 /// The bytes of every entry and payload: what a sync must move at the least.
 pub fn raw_bytes(replica: &Replica) -> u64 {
     let store = replica.store();

@@ -46,11 +46,11 @@ impl SyncError {
     /// What the peer is told in the `Close` frame, or `None` when there is nobody to tell.
     pub fn close_reason(&self) -> Option<CloseReason> {
         Some(match self {
-            SyncError::Malformed(_) | SyncError::OutOfTurn(_) | SyncError::NonceReuse => {
-                CloseReason::ProtocolViolation
-            }
-            SyncError::CreditExceeded { .. } => CloseReason::ProtocolViolation,
-            SyncError::Unrequested { .. }
+            SyncError::Malformed(_)
+            | SyncError::OutOfTurn(_)
+            | SyncError::NonceReuse
+            | SyncError::CreditExceeded { .. }
+            | SyncError::Unrequested { .. }
             | SyncError::NotOffered { .. }
             | SyncError::OutsideTopics { .. } => CloseReason::ProtocolViolation,
             SyncError::UnsupportedVersion(_) => CloseReason::UnsupportedVersion,

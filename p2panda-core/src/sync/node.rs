@@ -79,6 +79,8 @@ pub struct Node {
     blocked: HashSet<PublicKey>,
     /// Logs whose festival is not known yet, so it is not known whom to announce them to.
     unclassified: BTreeSet<LogKey>,
+    /// Entries that arrived from any peer, duplicates included.
+    entries_received: u64,
 }
 
 impl Node {
@@ -92,6 +94,7 @@ impl Node {
             fetching: HashMap::new(),
             blocked: HashSet::new(),
             unclassified: BTreeSet::new(),
+            entries_received: 0,
         }
     }
 
@@ -111,6 +114,17 @@ impl Node {
     /// Takes effect for sessions that start from now on.
     pub fn join(&mut self, topic: Topic) {
         self.topics.insert(topic);
+    }
+
+    /// Entries that arrived from peers so far, duplicates included: compared with what was stored,
+    /// it shows how much crossed twice.
+    pub fn entries_received(&self) -> u64 {
+        self.entries_received
+    }
+
+    /// Whether a session with `peer` is still on (a driver hangs up once it is not).
+    pub fn has_session(&self, peer: PeerId) -> bool {
+        self.sessions.contains_key(&peer)
     }
 
     pub fn is_blocked(&self, key: &PublicKey) -> bool {
@@ -426,6 +440,7 @@ impl Node {
         payload: &[u8],
         events: &mut Vec<Event>,
     ) -> Result<(), SyncError> {
+        self.entries_received += 1;
         let prepared = self
             .replica
             .prepare(entry, payload)
