@@ -42,8 +42,21 @@ impl Hash {
             .map_err(|_| HashError::Length(bytes.len()))
     }
 
+    /// A hash from its bytes, when they are already an array of the right length.
+    pub const fn from_array(bytes: [u8; HASH_LEN]) -> Self {
+        Hash(bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8; HASH_LEN] {
         &self.0
+    }
+
+    /// The first eight bytes: a digest is uniformly distributed, so they place it in a table as
+    /// well as all sixty-four do.
+    pub(crate) fn prefix(&self) -> u64 {
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        u64::from_le_bytes(prefix)
     }
 
     pub fn to_hex(&self) -> String {
@@ -56,9 +69,7 @@ impl Hash {
 // flooding.
 impl std::hash::Hash for Hash {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let mut prefix = [0; 8];
-        prefix.copy_from_slice(&self.0[..8]);
-        state.write_u64(u64::from_le_bytes(prefix));
+        state.write_u64(self.prefix());
     }
 }
 

@@ -4,6 +4,7 @@
 //! deliberately no constructor taking a separate public key: signing with a mismatched public key
 //! is the "double public key" signing-oracle bug class.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -73,7 +74,7 @@ impl KeyPair {
     }
 
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(self.signing.verifying_key())
+        PublicKey(self.signing.verifying_key().to_bytes())
     }
 
     /// Sign a message (deterministic ed25519).
@@ -92,21 +93,31 @@ impl fmt::Debug for KeyPair {
 }
 
 /// An author's public key. Displays (and parses) as 64 lowercase hex characters.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerifyingKey);
+///
+/// Holds only the 32 compressed bytes, so copies are cheap (every entry, log key and operation
+/// carries one). The bytes are always a valid curve point: every constructor checks that. The
+/// decompressed point that verifying needs is made on demand, or kept per author in a
+/// [`KeyCache`] where many signatures of one author are checked.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublicKey([u8; PUBLIC_KEY_LEN]);
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityError> {
         let bytes: [u8; PUBLIC_KEY_LEN] = bytes
             .try_into()
             .map_err(|_| IdentityError::PublicKeyLength(bytes.len()))?;
-        VerifyingKey::from_bytes(&bytes)
-            .map(PublicKey)
-            .map_err(|_| IdentityError::InvalidPublicKey)
+        decompress(&bytes)?;
+        Ok(PublicKey(bytes))
+    }
+
+    /// A key from bytes already known to be a valid point (checked earlier, or found in a
+    /// [`KeyCache`]).
+    pub(crate) const fn from_valid_bytes(bytes: [u8; PUBLIC_KEY_LEN]) -> Self {
+        PublicKey(bytes)
     }
 
     pub fn as_bytes(&self) -> &[u8; PUBLIC_KEY_LEN] {
-        self.0.as_bytes()
+        &self.0
     }
 
     pub fn to_hex(&self) -> String {
@@ -116,29 +127,88 @@ impl PublicKey {
     /// Strict ed25519 verification: rejects small-order keys and non-canonical signatures, so a
     /// third party cannot produce a second valid signature over the same message.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), IdentityError> {
-        let signature = ed25519_dalek::Signature::from_slice(signature)
-            .map_err(|_| IdentityError::BadSignature)?;
-        self.0
-            .verify_strict(message, &signature)
-            .map_err(|_| IdentityError::BadSignature)
+        // Cannot fail: the bytes were checked when this key was made.
+        let point = decompress(&self.0).map_err(|_| IdentityError::BadSignature)?;
+        verify_strict(&point, message, signature)
     }
 }
 
-impl PartialOrd for PublicKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+fn decompress(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<VerifyingKey, IdentityError> {
+    VerifyingKey::from_bytes(bytes).map_err(|_| IdentityError::InvalidPublicKey)
+}
+
+fn verify_strict(
+    point: &VerifyingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), IdentityError> {
+    let signature =
+        ed25519_dalek::Signature::from_slice(signature).map_err(|_| IdentityError::BadSignature)?;
+    point
+        .verify_strict(message, &signature)
+        .map_err(|_| IdentityError::BadSignature)
+}
+
+/// Decompressed public keys of known authors, so that checking many entries of one author
+/// decompresses its key once (a decompression costs several µs, a good part of a signature
+/// check).
+///
+/// Keys get in only through [`KeyCache::insert`]; a store adds an author once it holds one of its
+/// entries, so the cache grows with the authors stored, not with whatever peers send.
+#[derive(Clone, Default)]
+pub struct KeyCache {
+    keys: HashMap<PublicKey, VerifyingKey>,
+}
+
+impl KeyCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The key with these bytes when it is cached: known valid, so nothing is decompressed.
+    pub fn get(&self, bytes: &[u8; PUBLIC_KEY_LEN]) -> Option<PublicKey> {
+        let key = PublicKey(*bytes);
+        self.keys.contains_key(&key).then_some(key)
+    }
+
+    /// Keep `key`'s decompressed point (decompressing it unless it is cached already).
+    pub fn insert(&mut self, key: PublicKey) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.keys.entry(key) {
+            // A `PublicKey` is always a valid point, so this always succeeds.
+            if let Ok(point) = decompress(&key.0) {
+                slot.insert(point);
+            }
+        }
+    }
+
+    /// As [`PublicKey::verify`], with the cached point when there is one.
+    pub fn verify(
+        &self,
+        key: &PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), IdentityError> {
+        match self.keys.get(key) {
+            Some(point) => verify_strict(point, message, signature),
+            None => key.verify(message, signature),
+        }
+    }
+
+    /// How many keys are cached.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
-impl Ord for PublicKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl std::hash::Hash for PublicKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state)
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("keys", &self.keys.len())
+            .finish()
     }
 }
 

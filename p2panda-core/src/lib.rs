@@ -35,6 +35,7 @@ pub mod log;
 pub mod operation;
 pub mod policy;
 pub mod replica;
+pub mod signal;
 pub mod store;
 pub mod sync;
 

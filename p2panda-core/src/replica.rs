@@ -7,7 +7,7 @@ use crate::hash::Hash;
 use crate::identity::KeyPair;
 use crate::log::Entry;
 use crate::operation::{Operation, OperationError};
-use crate::store::{Inserted, MemoryStore, StoreError};
+use crate::store::{Checks, ForkEvidence, Inserted, MemoryStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngestError {
@@ -74,7 +74,7 @@ impl Replica {
     /// operation, and check the payload and the operation's place in its log. Lets a caller (sync)
     /// look at the entry before [`Replica::commit`] stores it.
     pub fn prepare(&self, entry_bytes: &[u8], payload: &[u8]) -> Result<Prepared, IngestError> {
-        let entry = Entry::decode(entry_bytes)?;
+        let entry = Entry::decode_with_keys(entry_bytes, self.store.keys())?;
         entry.verify_payload(payload)?;
         let op = Op {
             id: entry.hash(),
@@ -95,11 +95,35 @@ impl Replica {
 
     /// Verify a prepared entry against its log, store it and apply its operation.
     pub fn commit(&mut self, prepared: Prepared) -> Result<Outcome, IngestError> {
+        self.store_and_apply(prepared, Checks::AllButPayload)
+    }
+
+    fn store_and_apply(&mut self, prepared: Prepared, checks: Checks) -> Result<Outcome, IngestError> {
         let Prepared { entry, payload, op } = prepared;
-        match self.store.insert_entry(entry, &payload)? {
+        match self.store.insert_checked(entry, &payload, checks)? {
             Inserted::Duplicate => Ok(Outcome::Duplicate),
             Inserted::New => Ok(self.state.apply(op)),
         }
+    }
+
+    /// Load an entry **this node verified earlier** and kept in its own durable store (IndexedDB
+    /// in a browser), when the node starts again. Only for that: the signature is not checked,
+    /// so an entry from anywhere else could be a forgery. Everything else [`Replica::ingest`]
+    /// checks still is, cheaply: canonical bytes (a damaged database shows), the payload hash, the
+    /// operation, the entry's place in its log (seq = height + 1), its links to the entries before
+    /// it, duplicates and forks. Restore each log in order; logs in any order.
+    ///
+    /// The author's key is decompressed once per author (the store caches it), not per entry.
+    pub fn restore(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Outcome, IngestError> {
+        let prepared = self.prepare(entry_bytes, payload)?;
+        self.store_and_apply(prepared, Checks::Restored)
+    }
+
+    /// Record fork evidence again that this node saved from [`MemoryStore::forks`]: the log is
+    /// frozen at that position, as when the fork was first seen. Call it after restoring the
+    /// log's entries. See [`MemoryStore::restore_fork`].
+    pub fn restore_fork_evidence(&mut self, evidence: &ForkEvidence) -> Result<(), IngestError> {
+        Ok(self.store.restore_fork(evidence)?)
     }
 
     /// Write an operation as `key_pair`: into the author's log for the operation's festival (a new

@@ -4,11 +4,15 @@
 //! Entries arrive in order per log (p2panda replicates whole logs). Each one is verified against
 //! its backlink and lipmaa entry before it is kept; nothing is kept half-way. Two different entries
 //! at one (author, log, seq) are a fork: both are kept as evidence and the log is frozen.
+//!
+//! Entries this node verified before and kept in its own durable store come back through
+//! [`MemoryStore::restore`], which checks everything except the signature.
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::HashMap;
 
 use crate::hash::Hash;
-use crate::identity::{KeyPair, PublicKey};
+use crate::identity::{KeyCache, KeyPair, PublicKey};
 use crate::log::{Entry, LogError};
 
 /// One author's log.
@@ -46,6 +50,10 @@ pub enum StoreError {
     Fork { seq_num: u64 },
     #[error("log is frozen at seq {0} after a fork")]
     Frozen(u64),
+    #[error("fork evidence does not fit this store: {0}")]
+    NotEvidence(&'static str),
+    #[error("the store holds as many logs, or a log as many entries, as it can index")]
+    Full,
 }
 
 /// What [`MemoryStore::insert`] did with a valid entry.
@@ -56,21 +64,63 @@ pub enum Inserted {
     Duplicate,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Log {
+    key: LogKey,
     /// `entries[i]` has seq `i + 1`.
     entries: Vec<StoredEntry>,
     /// The seq of the first fork seen; no entry is accepted past it.
     frozen_at: Option<u64>,
 }
 
-/// Verified entries of many logs, in memory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemoryStore {
-    logs: HashMap<LogKey, Log>,
-    by_hash: HashMap<Hash, (LogKey, u64)>,
-    forks: Vec<ForkEvidence>,
+/// Where an entry is: its log's place in `logs` and its own in the log. Half the size of
+/// `(usize, usize)` on 64-bit targets, and there is one per entry.
+#[derive(Debug, Clone, Copy)]
+struct Loc {
+    log: u32,
+    index: u32,
 }
+
+/// Which checks an entry gets on its way in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checks {
+    /// From elsewhere: payload, links and signature.
+    All,
+    /// The caller checked the payload already (as [`crate::replica::Replica`] does).
+    AllButPayload,
+    /// Verified when it first arrived, now read back from this node's own durable store: links
+    /// only (the caller checked the payload).
+    Restored,
+}
+
+/// Verified entries of many logs, in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    /// Logs in the order this store first saw them.
+    logs: Vec<Log>,
+    log_index: HashMap<LogKey, u32>,
+    /// Entries by the first eight bytes of their hash: 16 bytes a slot instead of the 100+ of a
+    /// full hash and log key. An entry whose prefix is taken already goes to `by_hash_rest`
+    /// (never by chance in practice, but an author can grind for it).
+    by_hash: HashMap<u64, Loc>,
+    by_hash_rest: HashMap<Hash, Loc>,
+    forks: Vec<ForkEvidence>,
+    /// Decompressed keys of the authors stored here.
+    keys: KeyCache,
+    len: usize,
+}
+
+// What is stored, not how it is indexed or in which order logs arrived.
+impl PartialEq for MemoryStore {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.forks == other.forks
+            && self.logs.len() == other.logs.len()
+            && self.logs.iter().all(|log| other.log(log.key) == Some(log))
+    }
+}
+
+impl Eq for MemoryStore {}
 
 impl MemoryStore {
     pub fn new() -> Self {
@@ -80,27 +130,81 @@ impl MemoryStore {
     /// Decode, verify and store an entry with its payload. On any error nothing changes, except
     /// that fork evidence is recorded (and the log frozen) when the error is [`StoreError::Fork`].
     pub fn insert(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Inserted, StoreError> {
-        let entry = Entry::decode(entry_bytes)?;
+        let entry = Entry::decode_with_keys(entry_bytes, &self.keys)?;
         self.insert_entry(entry, payload)
     }
 
     /// As [`MemoryStore::insert`], for an entry already decoded.
     pub fn insert_entry(&mut self, entry: Entry, payload: &[u8]) -> Result<Inserted, StoreError> {
+        self.insert_checked(entry, payload, Checks::All)
+    }
+
+    /// Store an entry **this node verified earlier** and kept in its own durable store (say,
+    /// IndexedDB), when the node starts again. Everything [`MemoryStore::insert`] checks is
+    /// checked (canonical bytes, payload, position in its log, links, forks) except the
+    /// signature, the expensive part. Never use it for entries from anywhere else: a forged
+    /// entry would be stored.
+    pub fn restore(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Inserted, StoreError> {
+        let entry = Entry::decode_with_keys(entry_bytes, &self.keys)?;
+        entry.verify_payload(payload)?;
+        self.insert_checked(entry, payload, Checks::Restored)
+    }
+
+    /// Record fork evidence again that this store recorded before (saved from
+    /// [`MemoryStore::forks`]), freezing its log at that position. Restore the log's entries
+    /// first: entries past a frozen position are refused. The evidence's signature is checked
+    /// (forks are rare; evidence must be sound), and it must name the entry this store holds at
+    /// that position, if it holds one. Recording the same evidence twice changes nothing.
+    pub fn restore_fork(&mut self, evidence: &ForkEvidence) -> Result<(), StoreError> {
+        let entry = Entry::decode_with_keys(&evidence.conflicting, &self.keys)?;
+        let key = LogKey {
+            author: entry.author(),
+            log_id: entry.log_id(),
+        };
+        if key != evidence.log || entry.seq_num() != evidence.seq_num {
+            return Err(StoreError::NotEvidence(
+                "the entry is not at the position the evidence names",
+            ));
+        }
+        if entry.hash() == evidence.kept {
+            return Err(StoreError::NotEvidence(
+                "the conflicting entry is the kept one",
+            ));
+        }
+        if let Some(held) = self.get(key, entry.seq_num()) {
+            if held.entry.hash() != evidence.kept {
+                return Err(StoreError::NotEvidence(
+                    "this store holds another entry than the kept one there",
+                ));
+            }
+        }
+        entry.verify_signature_with_keys(&self.keys)?;
+        self.record_fork(key, evidence.seq_num, evidence.kept, evidence.conflicting.clone())
+    }
+
+    /// Store a decoded entry after the checks `checks` names, and those every entry gets: its
+    /// position in its log, duplicates and forks.
+    pub(crate) fn insert_checked(
+        &mut self,
+        entry: Entry,
+        payload: &[u8],
+        checks: Checks,
+    ) -> Result<Inserted, StoreError> {
         let key = LogKey {
             author: entry.author(),
             log_id: entry.log_id(),
         };
         let seq = entry.seq_num();
-        let log = self.logs.get(&key);
+        let log = self.log(key);
         let height = log.map_or(0, |l| l.entries.len() as u64);
         if let Some(existing) = log.and_then(|l| l.entries.get(index_of(seq)?)) {
             if existing.entry.hash() == entry.hash() {
                 return Ok(Inserted::Duplicate);
             }
             // Only a validly signed conflicting entry is evidence; anything else is just invalid.
-            entry.verify_signature()?;
+            entry.verify_signature_with_keys(&self.keys)?;
             let kept = existing.entry.hash();
-            self.record_fork(key, seq, kept, entry.bytes().to_vec());
+            self.record_fork(key, seq, kept, entry.bytes().to_vec())?;
             return Err(StoreError::Fork { seq_num: seq });
         }
         if let Some(frozen_at) = log.and_then(|l| l.frozen_at) {
@@ -109,15 +213,37 @@ impl MemoryStore {
         if seq != height + 1 {
             return Err(StoreError::SeqGap { height, got: seq });
         }
+        let index = u32::try_from(height).map_err(|_| StoreError::Full)?;
         let backlink = self.entry_at(key, seq - 1);
         let lipmaa = self.entry_at(key, entry.lipmaa_seq());
-        entry.verify(Some(payload), backlink, lipmaa)?;
+        match checks {
+            Checks::All => {
+                entry.verify_with_keys(Some(payload), backlink, lipmaa, &self.keys)?;
+            }
+            Checks::AllButPayload => {
+                entry.verify_with_keys(None, backlink, lipmaa, &self.keys)?;
+            }
+            // Comparing two hashes costs nothing, and a damaged store shows here.
+            Checks::Restored => entry.verify_links(backlink, lipmaa)?,
+        }
 
-        self.by_hash.insert(entry.hash(), (key, seq));
-        self.logs.entry(key).or_default().entries.push(StoredEntry {
+        let log = self.log_slot(key)?;
+        self.keys.insert(key.author);
+        let hash = entry.hash();
+        self.logs[log as usize].entries.push(StoredEntry {
             entry,
             payload: payload.to_vec(),
         });
+        self.len += 1;
+        let loc = Loc { log, index };
+        match self.by_hash.entry(hash.prefix()) {
+            Slot::Vacant(slot) => {
+                slot.insert(loc);
+            }
+            Slot::Occupied(_) => {
+                self.by_hash_rest.insert(hash, loc);
+            }
+        }
         Ok(Inserted::New)
     }
 
@@ -153,8 +279,15 @@ impl MemoryStore {
         Ok(entry)
     }
 
-    fn record_fork(&mut self, log: LogKey, seq_num: u64, kept: Hash, conflicting: Vec<u8>) {
-        let frozen = &mut self.logs.entry(log).or_default().frozen_at;
+    fn record_fork(
+        &mut self,
+        log: LogKey,
+        seq_num: u64,
+        kept: Hash,
+        conflicting: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let index = self.log_slot(log)?;
+        let frozen = &mut self.logs[index as usize].frozen_at;
         *frozen = Some(frozen.map_or(seq_num, |f| f.min(seq_num)));
         if !self.forks.iter().any(|f| f.conflicting == conflicting) {
             self.forks.push(ForkEvidence {
@@ -164,42 +297,77 @@ impl MemoryStore {
                 conflicting,
             });
         }
+        Ok(())
+    }
+
+    fn log(&self, key: LogKey) -> Option<&Log> {
+        let index = *self.log_index.get(&key)?;
+        self.logs.get(index as usize)
+    }
+
+    /// The place of `key`'s log in `logs`, made when it is new.
+    fn log_slot(&mut self, key: LogKey) -> Result<u32, StoreError> {
+        if let Some(index) = self.log_index.get(&key) {
+            return Ok(*index);
+        }
+        let index = u32::try_from(self.logs.len()).map_err(|_| StoreError::Full)?;
+        self.logs.push(Log {
+            key,
+            entries: Vec::new(),
+            frozen_at: None,
+        });
+        self.log_index.insert(key, index);
+        Ok(index)
     }
 
     fn entry_at(&self, key: LogKey, seq: u64) -> Option<&Entry> {
-        let index = index_of(seq)?;
-        Some(&self.logs.get(&key)?.entries.get(index)?.entry)
+        Some(&self.get(key, seq)?.entry)
+    }
+
+    fn at(&self, loc: Loc) -> Option<&StoredEntry> {
+        self.logs
+            .get(loc.log as usize)?
+            .entries
+            .get(loc.index as usize)
+    }
+
+    /// The decompressed keys of the authors stored here, for decoding and verifying their next
+    /// entries without decompressing their keys again.
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// The latest sequence number of a log (0 when empty or unknown).
     pub fn height(&self, key: LogKey) -> u64 {
-        self.logs.get(&key).map_or(0, |l| l.entries.len() as u64)
+        self.log(key).map_or(0, |l| l.entries.len() as u64)
     }
 
-    /// Every known log and its height.
+    /// Every known log and its height, in the order this store first saw them.
     pub fn heights(&self) -> impl Iterator<Item = (LogKey, u64)> + '_ {
         self.logs
             .iter()
-            .map(|(key, log)| (*key, log.entries.len() as u64))
+            .map(|log| (log.key, log.entries.len() as u64))
     }
 
     /// The entries of a log after sequence number `seq`, in order.
     pub fn entries_after(&self, key: LogKey, seq: u64) -> &[StoredEntry] {
-        self.logs
-            .get(&key)
+        self.log(key)
             .and_then(|l| l.entries.get(usize::try_from(seq).ok()?..))
             .unwrap_or(&[])
     }
 
     /// The entry at a position of a log.
     pub fn get(&self, key: LogKey, seq: u64) -> Option<&StoredEntry> {
-        let index = index_of(seq)?;
-        self.logs.get(&key)?.entries.get(index)
+        self.log(key)?.entries.get(index_of(seq)?)
     }
 
     pub fn get_by_hash(&self, hash: &Hash) -> Option<&StoredEntry> {
-        let (key, seq) = self.by_hash.get(hash)?;
-        self.get(*key, *seq)
+        if let Some(stored) = self.by_hash.get(&hash.prefix()).and_then(|l| self.at(*l)) {
+            if stored.entry.hash() == *hash {
+                return Some(stored);
+            }
+        }
+        self.at(*self.by_hash_rest.get(hash)?)
     }
 
     /// The sequence numbers of the entries that link `seq` back to the log's first entry along
@@ -225,16 +393,16 @@ impl MemoryStore {
 
     /// Whether a log was frozen by a fork, and where.
     pub fn frozen_at(&self, key: LogKey) -> Option<u64> {
-        self.logs.get(&key)?.frozen_at
+        self.log(key)?.frozen_at
     }
 
     /// Number of stored entries.
     pub fn len(&self) -> usize {
-        self.by_hash.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.len == 0
     }
 }
 

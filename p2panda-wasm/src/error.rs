@@ -51,3 +51,14 @@ impl<T, E: ErrorCode> IntoJsResult<T> for Result<T, E> {
         self.map_err(to_js_error)
     }
 }
+
+/// A JS `Error` with code `INVALID_ARGUMENT`, for bad input from JS outside any typed error.
+pub(crate) fn invalid_argument(message: &str) -> JsValue {
+    let js_error = Error::new(message);
+    let _ = Reflect::set(
+        &js_error,
+        &JsValue::from_str("code"),
+        &JsValue::from_str("INVALID_ARGUMENT"),
+    );
+    js_error.into()
+}

@@ -6,6 +6,11 @@
 //! the `error` module). Nothing here panics on input that came from JavaScript.
 
 mod error;
+pub mod net;
+mod node;
+pub mod store;
+mod time;
+mod worker;
 
 use error::{IntoJsResult, JsResult};
 use p2panda_core::identity::{self, IdentityError, PublicKey};

@@ -1,27 +1,68 @@
 //! A native p2panda peer: one sync [`Node`] driven over WebRTC [`Link`]s, a reader and a writer
 //! task per link. The node's lock is never held across an await.
+//!
+//! Besides syncing, a peer reports what happens ([`NativePeer::events`]), hands the signaling
+//! messages its neighbours send over links to whoever asked for them ([`NativePeer::signals`]),
+//! and can be made to misbehave on purpose ([`NativePeer::misbehave`]) for fault-injection tests.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use p2panda_core::festival::Topic;
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::KeyPair;
 use p2panda_core::operation::Operation;
-use p2panda_core::replica::Replica;
-use p2panda_core::sync::{Config, Node, PeerId, SyncError};
-use tokio::sync::Notify;
+use p2panda_core::replica::{IngestError, Replica};
+use p2panda_core::sync::wire::Message;
+use p2panda_core::sync::{Config, Event, Node, PeerId, SyncError, MAX_FRAME};
+use tokio::sync::{mpsc, Notify};
 
 use crate::webrtc_link::{connect_pair, Link, LinkError};
 
 /// Rewrites outgoing frames: fault injection on top of the real protocol.
 pub type Tamper = Arc<dyn Fn(Vec<u8>) -> Vec<u8> + Send + Sync>;
 
+/// Signaling messages from links waiting for the [`NativePeer::signals`] reader; a link's reader
+/// waits when they are full, and the link's own queue then drops the excess.
+const SIGNAL_SINK: usize = 64;
+/// A hang-up waits up to this many 20 ms checks for the link's buffer to empty, so the session's
+/// last frame (its `Close`) reaches the remote end before the connection goes.
+const HANGUP_FLUSH_CHECKS: u32 = 100;
+
 /// A link in use, and the signal that wakes its writer.
 type Attached = (Arc<Link>, Arc<Notify>);
 
+/// What a [`NativePeer`] reports to [`NativePeer::events`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// A link was attached; its session starts.
+    Attached { peer: PeerId },
+    /// Something happened in `peer`'s session (the node's own [`Event`]s).
+    Sync { peer: PeerId, event: Event },
+    /// The link to `peer` is closed. `error` is why its session ended, if it failed (a `Close`
+    /// from the remote end shows as [`SyncError::Closed`]); `None` when the link just closed.
+    Ended {
+        peer: PeerId,
+        error: Option<SyncError>,
+    },
+}
+
+/// Ways a peer can break the protocol on purpose, after the handshake (its `Hello` and `Auth`
+/// frames are always honest, so the remote end gets as far as syncing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Every later frame is replaced by random bytes that are no sync message.
+    Garbage,
+    /// The first later frame is padded to 1 KiB over [`MAX_FRAME`], past the link's limit.
+    Oversized,
+    /// Every entry sent has its signature flipped: structurally valid, but forged. Only shows
+    /// when the remote end asks for entries, i.e. this peer holds some that it lacks.
+    Forged,
+}
+
+/// A sync node driven over WebRTC links. Cloning gives another handle to the same peer.
 #[derive(Clone)]
 pub struct NativePeer {
     inner: Arc<Inner>,
@@ -34,10 +75,23 @@ struct Inner {
     started: Instant,
     /// How each ended session ended.
     errors: Mutex<Vec<(PeerId, SyncError)>>,
+    /// Why each session that failed but whose link is not closed yet failed.
+    failures: Mutex<HashMap<PeerId, SyncError>>,
     tamper: Mutex<Option<Tamper>>,
+    /// Frames go out without the link's size check (set by [`Misbehaviour::Oversized`]).
+    unchecked: AtomicBool,
+    events: Mutex<Option<mpsc::UnboundedSender<PeerEvent>>>,
+    signals: Mutex<Option<mpsc::Sender<(PeerId, Vec<u8>)>>>,
+}
+
+/// Locks a mutex; a panic elsewhere does not make the data unusable for a test helper.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl NativePeer {
+    /// A peer holding `replica`, writing as `key_pair`. Must be called inside a tokio runtime
+    /// (it spawns the timer that ends silent sessions).
     pub fn new(key_pair: KeyPair, replica: Replica) -> Self {
         let node = Node::new(key_pair, replica, Config::default());
         let inner = Arc::new(Inner {
@@ -46,22 +100,37 @@ impl NativePeer {
             next_peer: AtomicU64::new(0),
             started: Instant::now(),
             errors: Mutex::new(Vec::new()),
+            failures: Mutex::new(HashMap::new()),
             tamper: Mutex::new(None),
+            unchecked: AtomicBool::new(false),
+            events: Mutex::new(None),
+            signals: Mutex::new(None),
         });
         let peer = NativePeer { inner };
         peer.spawn_timers();
         peer
     }
 
+    /// Replicate `topic` with peers that want it too (sessions started from now on).
     pub fn join(&self, topic: Topic) {
         self.node().join(topic);
     }
 
-    /// Write an operation and announce it to the peers sharing its festival.
+    /// Write an operation and announce it to the peers sharing its festival. Panics on an
+    /// invalid operation: for tests that write operations they built themselves.
     pub fn publish(&self, operation: &Operation) -> Hash {
-        let id = self.node().publish(operation).expect("valid operation").0;
+        match self.try_publish(operation) {
+            Ok(id) => id,
+            Err(error) => panic!("invalid operation {operation:?}: {error}"),
+        }
+    }
+
+    /// Write an operation and announce it to the peers sharing its festival; the replica's
+    /// refusal if it is not valid here.
+    pub fn try_publish(&self, operation: &Operation) -> Result<Hash, IngestError> {
+        let id = self.node().publish(operation)?.0;
         self.wake_all();
-        id
+        Ok(id)
     }
 
     /// Look at the node (its replica, peers, blocked keys).
@@ -70,7 +139,7 @@ impl NativePeer {
     }
 
     pub fn errors(&self) -> Vec<(PeerId, SyncError)> {
-        self.inner.errors.lock().unwrap().clone()
+        lock(&self.inner.errors).clone()
     }
 
     /// Entries that arrived over the wire, duplicates included.
@@ -79,45 +148,83 @@ impl NativePeer {
     }
 
     pub fn set_tamper(&self, tamper: Tamper) {
-        *self.inner.tamper.lock().unwrap() = Some(tamper);
+        *lock(&self.inner.tamper) = Some(tamper);
     }
 
-    /// Run the sync protocol over `link`; returns the session's peer id.
+    /// Break the protocol on every link from now on, as `how` says.
+    pub fn misbehave(&self, how: Misbehaviour) {
+        if how == Misbehaviour::Oversized {
+            self.inner.unchecked.store(true, Ordering::Release);
+        }
+        self.set_tamper(tamper_for(how));
+    }
+
+    /// Reports from now on (replacing an earlier receiver). Unbounded: one `Stored` per entry.
+    pub fn events(&self) -> mpsc::UnboundedReceiver<PeerEvent> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *lock(&self.inner.events) = Some(sender);
+        receiver
+    }
+
+    /// Signaling messages that neighbours send over links attached from now on (replacing an
+    /// earlier receiver), with the link's peer id; undecoded. Without a receiver they are
+    /// dropped.
+    pub fn signals(&self) -> mpsc::Receiver<(PeerId, Vec<u8>)> {
+        let (sender, receiver) = mpsc::channel(SIGNAL_SINK);
+        *lock(&self.inner.signals) = Some(sender);
+        receiver
+    }
+
+    /// Send a signaling message over `peer`'s link.
+    pub async fn send_signal(&self, peer: PeerId, message: &[u8]) -> Result<(), LinkError> {
+        let link = lock(&self.inner.links).get(&peer).map(|(l, _)| l.clone());
+        match link {
+            Some(link) => link.send_signal(message).await,
+            None => Err(LinkError::Closed),
+        }
+    }
+
+    /// Run the sync protocol over `link`, its channel binding signed in the handshake; returns
+    /// the session's peer id.
     pub fn attach(&self, link: Link) -> PeerId {
         let peer = self.inner.next_peer.fetch_add(1, Ordering::Relaxed);
         let link = Arc::new(link);
         let wake = Arc::new(Notify::new());
-        let nonce: [u8; 32] = KeyPair::generate().public_key().as_bytes()[..]
-            .try_into()
-            .unwrap();
-        self.node().connect(peer, nonce, b"", self.now());
-        self.inner
-            .links
-            .lock()
-            .unwrap()
-            .insert(peer, (link.clone(), wake.clone()));
+        // A fresh key's bytes: unique per session, which is what the nonce must be.
+        let nonce: [u8; 32] = *KeyPair::generate().public_key().as_bytes();
+        self.node().connect(peer, nonce, link.binding(), self.now());
+        lock(&self.inner.links).insert(peer, (link.clone(), wake.clone()));
+        self.report(PeerEvent::Attached { peer });
         tokio::spawn(self.clone().write(peer, link.clone(), wake.clone()));
+        if let Some(sink) = lock(&self.inner.signals).clone() {
+            tokio::spawn(forward_signals(peer, link.clone(), sink));
+        }
         tokio::spawn(self.clone().read(peer, link));
         wake.notify_one();
         peer
     }
 
+    /// End the session with `peer` politely: it is sent a `Close` (goodbye), then hung up on.
+    pub fn close(&self, peer: PeerId) {
+        self.node().close(peer);
+        self.wake_all();
+    }
+
+    /// The peer ids of the attached links.
+    pub fn linked(&self) -> Vec<PeerId> {
+        lock(&self.inner.links).keys().copied().collect()
+    }
+
     /// Cut the connection abruptly, as a network failure would.
     pub async fn cut(&self, peer: PeerId) {
-        let link = self
-            .inner
-            .links
-            .lock()
-            .unwrap()
-            .get(&peer)
-            .map(|(l, _)| l.clone());
+        let link = lock(&self.inner.links).get(&peer).map(|(l, _)| l.clone());
         if let Some(link) = link {
             link.close().await;
         }
     }
 
-    fn node(&self) -> std::sync::MutexGuard<'_, Node> {
-        self.inner.node.lock().unwrap()
+    fn node(&self) -> MutexGuard<'_, Node> {
+        lock(&self.inner.node)
     }
 
     fn now(&self) -> u64 {
@@ -125,28 +232,54 @@ impl NativePeer {
     }
 
     fn wake_all(&self) {
-        for (_, wake) in self.inner.links.lock().unwrap().values() {
+        for (_, wake) in lock(&self.inner.links).values() {
             wake.notify_one();
         }
     }
 
-    /// Frames in, until the link closes or the session ends.
+    fn report(&self, event: PeerEvent) {
+        if let Some(events) = lock(&self.inner.events).as_ref() {
+            let _ = events.send(event);
+        }
+    }
+
+    /// A session failed: remembered for the report when its link closes.
+    fn failed(&self, peer: PeerId, error: SyncError) {
+        lock(&self.inner.errors).push((peer, error.clone()));
+        lock(&self.inner.failures).entry(peer).or_insert(error);
+    }
+
+    /// Frames in, until the link closes; after the session ends, frames are only drained.
     async fn read(self, peer: PeerId, link: Arc<Link>) {
+        let mut ended = false;
         while let Some(frame) = link.recv().await {
+            if ended {
+                continue; // Waiting for the writer (or the remote end) to hang up.
+            }
             let now = self.now();
             let result = self.node().receive(peer, &frame, now);
             // New entries are announced to every other peer, so every writer may have work.
             self.wake_all();
-            if let Err(error) = result {
-                self.inner.errors.lock().unwrap().push((peer, error));
-                return; // The writer sends the Close frame and hangs up.
+            match result {
+                Ok(events) => {
+                    for event in events {
+                        self.report(PeerEvent::Sync { peer, event });
+                    }
+                }
+                Err(error) => {
+                    // The writer sends the Close frame and hangs up.
+                    self.failed(peer, error);
+                    ended = true;
+                }
             }
         }
         self.node().disconnect(peer);
-        let ours = self.inner.links.lock().unwrap().remove(&peer);
+        let ours = lock(&self.inner.links).remove(&peer);
         // Our writer sees the session gone and ends; the others fetch what this peer was sending.
         ours.into_iter().for_each(|(_, wake)| wake.notify_one());
         self.wake_all();
+        let error = lock(&self.inner.failures).remove(&peer);
+        self.report(PeerEvent::Ended { peer, error });
     }
 
     /// Frames out, whenever the node has some; hangs up once the session is over.
@@ -156,20 +289,26 @@ impl NativePeer {
             loop {
                 let frame = self.node().poll_transmit(peer);
                 let Some(frame) = frame else { break };
-                let tamper = self.inner.tamper.lock().unwrap().clone();
+                let tamper = lock(&self.inner.tamper).clone();
                 let frame = match tamper {
                     Some(tamper) => tamper(frame),
                     None => frame,
                 };
-                if link.send(&frame).await.is_err() {
+                let sent = if self.inner.unchecked.load(Ordering::Acquire) {
+                    link.send_unchecked(&frame).await
+                } else {
+                    link.send(&frame).await
+                };
+                if sent.is_err() {
                     break;
                 }
             }
             let ended = !self.node().has_session(peer);
-            if ended || !self.inner.links.lock().unwrap().contains_key(&peer) {
+            if ended || !lock(&self.inner.links).contains_key(&peer) {
+                flush(&link).await;
                 link.close().await;
                 self.node().disconnect(peer);
-                self.inner.links.lock().unwrap().remove(&peer);
+                lock(&self.inner.links).remove(&peer);
                 self.wake_all();
                 return;
             }
@@ -186,12 +325,100 @@ impl NativePeer {
                 let now = peer.now();
                 let expired = peer.node().handle_timeout(now);
                 if !expired.is_empty() {
-                    peer.inner.errors.lock().unwrap().extend(expired);
+                    for (id, error) in expired {
+                        peer.failed(id, error);
+                    }
                     peer.wake_all();
                 }
             }
         });
     }
+}
+
+/// Waits (boundedly) until what was sent on `link` has been acknowledged.
+async fn flush(link: &Link) {
+    for _ in 0..HANGUP_FLUSH_CHECKS {
+        if link.is_closed() || link.buffered_amount().await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Hands `link`'s signaling messages to `sink` until either is gone.
+async fn forward_signals(peer: PeerId, link: Arc<Link>, sink: mpsc::Sender<(PeerId, Vec<u8>)>) {
+    while let Some(message) = link.recv_signal().await {
+        if sink.send((peer, message)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Whether a frame is part of the handshake, which misbehaving peers still do honestly.
+fn is_handshake(frame: &[u8]) -> bool {
+    matches!(
+        Message::decode(frame),
+        Ok(Message::Hello { .. } | Message::Auth { .. })
+    )
+}
+
+fn tamper_for(how: Misbehaviour) -> Tamper {
+    match how {
+        Misbehaviour::Garbage => {
+            let mut seed = [0; 8];
+            seed.copy_from_slice(&KeyPair::generate().public_key().as_bytes()[..8]);
+            let state = Arc::new(Mutex::new(u64::from_le_bytes(seed)));
+            Arc::new(move |frame: Vec<u8>| {
+                if is_handshake(&frame) {
+                    return frame;
+                }
+                let mut state = lock(&state);
+                let len = 1 + (split_mix(&mut state) % 256) as usize;
+                let mut garbage: Vec<u8> = (0..len).map(|_| split_mix(&mut state) as u8).collect();
+                // A kind byte no message has (kinds are 1..=7), so it is never a valid frame.
+                garbage[0] |= 0x80;
+                garbage
+            })
+        }
+        Misbehaviour::Oversized => {
+            let done = Arc::new(AtomicBool::new(false));
+            Arc::new(move |mut frame: Vec<u8>| {
+                if is_handshake(&frame) || done.swap(true, Ordering::AcqRel) {
+                    return frame;
+                }
+                frame.resize(MAX_FRAME + 1024, 0);
+                frame
+            })
+        }
+        Misbehaviour::Forged => Arc::new(|frame: Vec<u8>| {
+            let Ok(Message::Entries(entries)) = Message::decode(&frame) else {
+                return frame;
+            };
+            // An entry ends with its 64-byte signature: flipping its last bit keeps the entry
+            // well-formed but makes the signature false.
+            let forged: Vec<(Vec<u8>, Vec<u8>)> = entries
+                .iter()
+                .map(|(entry, payload)| {
+                    let mut entry = entry.to_vec();
+                    if let Some(last) = entry.last_mut() {
+                        *last ^= 1;
+                    }
+                    (entry, payload.to_vec())
+                })
+                .collect();
+            let forged = forged.iter().map(|(e, p)| (&e[..], &p[..])).collect();
+            Message::Entries(forged).encode()
+        }),
+    }
+}
+
+/// SplitMix64: enough randomness for garbage.
+fn split_mix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Connect two peers over a fresh WebRTC connection; returns each side's id for the other.

@@ -10,7 +10,8 @@ mod query;
 mod snapshot;
 mod view;
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use query::{Booking, EventInfo, FestivalInfo, FestivalQuery, Request, ResourceInfo};
@@ -43,6 +44,32 @@ impl Op {
             author: self.author,
             log_id: self.log_id,
         }
+    }
+}
+
+/// An operation in a set keyed by its id: a slot is one pointer, where a map from id to operation
+/// would spend 64 more bytes on a second copy of the id.
+#[derive(Debug, Clone)]
+struct ById(Arc<Op>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+// Hashes as the id itself, as `Borrow` requires, so the set is searched by id.
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state)
+    }
+}
+
+impl Borrow<OperationId> for ById {
+    fn borrow(&self) -> &OperationId {
+        &self.0.id
     }
 }
 
@@ -129,7 +156,8 @@ struct Context {
 /// The materialized state of every festival this node holds.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    ops: HashMap<OperationId, Arc<Op>>,
+    /// Every operation seen.
+    ops: HashSet<ById>,
     log_festival: HashMap<LogKey, FestivalId>,
     /// Author and festival to the author's log for it.
     festival_log: HashMap<(PublicKey, FestivalId), u64>,
@@ -166,11 +194,11 @@ impl State {
     /// Apply a valid operation. Applying the same set of operations in any order gives the same
     /// state.
     pub fn apply(&mut self, op: Op) -> Outcome {
-        if self.ops.contains_key(&op.id) {
+        if self.ops.contains(&op.id) {
             return Outcome::Duplicate;
         }
         let op = Arc::new(op);
-        self.ops.insert(op.id, op.clone());
+        self.ops.insert(ById(op.clone()));
         self.place_in_log(op)
     }
 
@@ -293,8 +321,7 @@ impl State {
     /// A new fork inherits what its source's context already holds within the frontier.
     fn replay_into_fork(&mut self, source_context: FestivalId, fork: FestivalId) {
         let delivered = self.contexts[&source_context].view.delivered.clone();
-        for id in delivered {
-            let op = self.ops[&id].clone();
+        for op in delivered {
             if self.fork_inherits(source_context, fork, &op) {
                 self.deliver(fork, op);
             }

@@ -128,7 +128,7 @@ impl<'a> FestivalQuery<'a> {
             .view
             .events
             .get(&id)
-            .filter(|e| self.in_scope(e.festival))?;
+            .filter(|e| self.in_scope(e.festival()))?;
         Some(event_info(self.view, id, rec))
     }
 
@@ -174,7 +174,7 @@ impl<'a> FestivalQuery<'a> {
                     .view
                     .events
                     .get(&event)
-                    .filter(|e| self.in_scope(e.festival))?;
+                    .filter(|e| self.in_scope(e.festival()))?;
                 let status = self
                     .view
                     .statuses(event, rec)
@@ -212,13 +212,14 @@ impl<'a> FestivalQuery<'a> {
                     .view
                     .events
                     .get(event)
-                    .filter(|e| self.in_scope(e.festival))?;
+                    .filter(|e| self.in_scope(e.festival()))?;
+                let current = rec.current();
                 Some(Request {
                     event: *event,
-                    event_version: rec.current_version,
+                    event_version: rec.current_version(),
                     resource: *resource,
-                    start: rec.current.start,
-                    end: rec.current.end,
+                    start: current.start,
+                    end: current.end,
                 })
             })
             .collect()
@@ -276,15 +277,16 @@ impl<'a> FestivalQuery<'a> {
 }
 
 fn event_info(view: &View, id: EventId, rec: &EventRec) -> EventInfo {
+    let current = rec.current();
     EventInfo {
         id,
-        festival: rec.festival,
-        creator: rec.creator,
-        version: rec.current_version,
-        title: rec.current.title.clone(),
-        description: rec.current.description.clone(),
-        start: rec.current.start,
-        end: rec.current.end,
+        festival: rec.festival(),
+        creator: rec.creator(),
+        version: rec.current_version(),
+        title: current.title.to_owned(),
+        description: current.description.to_owned(),
+        start: current.start,
+        end: current.end,
         cancelled: rec.cancelled,
         resources: view.statuses(id, rec),
     }

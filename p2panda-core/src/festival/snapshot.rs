@@ -92,7 +92,7 @@ impl ContextSnapshot {
             }
         }
         for (id, event) in &view.events {
-            if let Some(info) = FestivalQuery::new(view, event.festival).event(*id) {
+            if let Some(info) = FestivalQuery::new(view, event.festival()).event(*id) {
                 snapshot.events.insert(*id, format!("{info:?}"));
             }
         }

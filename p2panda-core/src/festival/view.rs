@@ -4,6 +4,7 @@
 //! (creators, owners, where things live), so the result is a function of the set of operations.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::{Missing, Op, OrderKey, Outcome, Rejection};
 use crate::hash::Hash;
@@ -95,14 +96,14 @@ pub enum RequestStatus {
 
 #[derive(Debug, Clone)]
 pub(crate) struct EventRec {
-    pub festival: FestivalId,
-    pub creator: PublicKey,
-    pub create: EventCreate,
+    /// The `event.create` operation, shared with the state's record of it (not copied).
+    op: Arc<Op>,
     /// Updates by version id, in the creator's order.
     pub updates: BTreeMap<OrderKey, (OperationId, EventUpdate)>,
     pub cancelled: bool,
-    pub current: EventFields,
-    pub current_version: OperationId,
+    /// The current version and its fields once an update is current; `None` while the create's
+    /// fields are (most events never change, so they carry no second copy of their text).
+    changed: Option<Box<(OperationId, EventFields)>>,
     /// When the current version reached this node (local arrival order, for policies).
     pub arrived: u64,
     /// The resource statuses as indexed (empty while not indexed).
@@ -111,10 +112,78 @@ pub(crate) struct EventRec {
     indexed: Option<(Millis, u64)>,
 }
 
+/// An event's fields, borrowed from the operation that set them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CurrentFields<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub start: Millis,
+    pub end: Millis,
+    pub resources: &'a [ResourceId],
+}
+
 impl EventRec {
+    /// Only for an `event.create` operation (`None` otherwise).
+    fn new(op: &Arc<Op>, arrived: u64) -> Option<Self> {
+        matches!(op.operation, Operation::EventCreate(_)).then(|| EventRec {
+            op: op.clone(),
+            updates: BTreeMap::new(),
+            cancelled: false,
+            changed: None,
+            arrived,
+            statuses: Vec::new(),
+            indexed: None,
+        })
+    }
+
+    pub fn create(&self) -> &EventCreate {
+        match &self.op.operation {
+            Operation::EventCreate(create) => create,
+            _ => unreachable!("EventRec::new takes only event.create operations"),
+        }
+    }
+
+    pub fn festival(&self) -> FestivalId {
+        self.create().festival
+    }
+
+    pub fn creator(&self) -> PublicKey {
+        self.op.author
+    }
+
+    /// The operation that made the current version (the create or an update).
+    pub fn current_version(&self) -> OperationId {
+        self.changed.as_ref().map_or(self.op.id, |changed| changed.0)
+    }
+
+    pub fn current(&self) -> CurrentFields<'_> {
+        match &self.changed {
+            Some(changed) => {
+                let f = &changed.1;
+                CurrentFields {
+                    title: &f.title,
+                    description: &f.description,
+                    start: f.start,
+                    end: f.end,
+                    resources: &f.resources,
+                }
+            }
+            None => {
+                let c = self.create();
+                CurrentFields {
+                    title: &c.title,
+                    description: &c.description,
+                    start: c.start,
+                    end: c.end,
+                    resources: &c.resources,
+                }
+            }
+        }
+    }
+
     /// The event's fields as of `version` (its create or an update).
     pub fn fields_at(&self, id: EventId, version: OperationId) -> Option<EventFields> {
-        let c = &self.create;
+        let c = self.create();
         let mut fields = EventFields {
             title: c.title.clone(),
             description: c.description.clone(),
@@ -134,6 +203,23 @@ impl EventRec {
             set(&mut fields.resources, &u.resources);
             if *version_id == version {
                 return Some(fields);
+            }
+        }
+        None
+    }
+
+    /// Whether `version` asks for `resource`, without building the version's fields.
+    fn requests_at(&self, id: EventId, version: OperationId, resource: &ResourceId) -> Option<bool> {
+        let mut resources = &self.create().resources;
+        if version == id {
+            return Some(resources.contains(resource));
+        }
+        for (version_id, u) in self.updates.values() {
+            if let Some(r) = &u.resources {
+                resources = r;
+            }
+            if *version_id == version {
+                return Some(resources.contains(resource));
             }
         }
         None
@@ -198,14 +284,15 @@ impl Intervals {
 pub(crate) struct View {
     pub fork_root: Option<FestivalId>,
     /// Every operation delivered here, in arrival order (to replay into forks).
-    pub delivered: Vec<OperationId>,
+    pub delivered: Vec<Arc<Op>>,
     pub festivals: HashMap<FestivalId, FestivalRec>,
     pub resources: HashMap<ResourceId, ResourceRec>,
     pub events: HashMap<EventId, EventRec>,
-    /// Event version (create or update id) to its event.
+    /// Event update (a version other than the create) to its event. A create is its own
+    /// event's first version and found in `events`.
     versions: HashMap<OperationId, EventId>,
     auths: HashMap<(EventId, ResourceId), BTreeMap<OrderKey, AuthRec>>,
-    waiting: HashMap<Hash, Vec<(std::sync::Arc<Op>, u32)>>,
+    waiting: HashMap<Hash, Vec<(Arc<Op>, u32)>>,
     pub waiting_on: HashMap<OperationId, Missing>,
     pub rejected: HashMap<OperationId, Rejection>,
     arrivals: u64,
@@ -229,8 +316,8 @@ impl View {
 
     /// Apply an operation of generation `generation` (fork depth of the context it was written
     /// in), then everything that was waiting for it. Returns what happened to `op` itself.
-    pub fn apply(&mut self, op: std::sync::Arc<Op>, generation: u32) -> Outcome {
-        self.delivered.push(op.id);
+    pub fn apply(&mut self, op: Arc<Op>, generation: u32) -> Outcome {
+        self.delivered.push(op.clone());
         let mut first = None;
         let mut queue = vec![(op, generation)];
         while let Some((op, generation)) = queue.pop() {
@@ -253,7 +340,7 @@ impl View {
         first.unwrap_or(Outcome::Duplicate)
     }
 
-    fn try_apply(&mut self, op: &Op, generation: u32) -> Outcome {
+    fn try_apply(&mut self, op: &Arc<Op>, generation: u32) -> Outcome {
         let key = OrderKey {
             generation,
             seq: op.seq,
@@ -267,7 +354,7 @@ impl View {
         }
     }
 
-    fn check_and_apply(&mut self, op: &Op, key: OrderKey) -> Result<(), Check> {
+    fn check_and_apply(&mut self, op: &Arc<Op>, key: OrderKey) -> Result<(), Check> {
         match &op.operation {
             Operation::FestivalCreate(create) => {
                 if let Some(parent) = create.parent {
@@ -345,36 +432,16 @@ impl View {
             Operation::EventCreate(create) => {
                 self.festival(create.festival)?;
                 self.check_requestable(create.festival, &create.resources)?;
-                let current = EventFields {
-                    title: create.title.clone(),
-                    description: create.description.clone(),
-                    start: create.start,
-                    end: create.end,
-                    resources: create.resources.clone(),
-                };
                 self.arrivals += 1;
-                self.events.insert(
-                    op.id,
-                    EventRec {
-                        festival: create.festival,
-                        creator: op.author,
-                        create: create.clone(),
-                        updates: BTreeMap::new(),
-                        cancelled: false,
-                        current,
-                        current_version: op.id,
-                        arrived: self.arrivals,
-                        statuses: Vec::new(),
-                        indexed: None,
-                    },
-                );
-                self.versions.insert(op.id, op.id);
+                if let Some(event) = EventRec::new(op, self.arrivals) {
+                    self.events.insert(op.id, event);
+                }
                 self.reindex(op.id);
             }
             Operation::EventUpdate(update) => {
                 let event = self.event(update.event)?;
-                require(event.creator == op.author, Rejection::NotCreator)?;
-                let home = event.festival;
+                require(event.creator() == op.author, Rejection::NotCreator)?;
+                let home = event.festival();
                 self.check_writes_in(update.festival, home)?;
                 if let Some(resources) = &update.resources {
                     self.check_requestable(home, resources)?;
@@ -389,8 +456,8 @@ impl View {
             }
             Operation::EventCancel(cancel) => {
                 let event = self.event(cancel.event)?;
-                require(event.creator == op.author, Rejection::NotCreator)?;
-                self.check_writes_in(cancel.festival, event.festival)?;
+                require(event.creator() == op.author, Rejection::NotCreator)?;
+                self.check_writes_in(cancel.festival, event.festival())?;
                 if let Some(event) = self.events.get_mut(&cancel.event) {
                     event.cancelled = true;
                 }
@@ -399,18 +466,20 @@ impl View {
             Operation::Authorization(auth) => {
                 self.check_owner(op, auth.festival, auth.resource)?;
                 let event = self.event(auth.event)?;
-                let versioned = *self
-                    .versions
-                    .get(&auth.event_version)
-                    .ok_or(Check::wait(Missing::EventVersion(auth.event_version)))?;
+                let version = auth.event_version;
+                let versioned = if self.events.contains_key(&version) {
+                    version
+                } else {
+                    *self
+                        .versions
+                        .get(&version)
+                        .ok_or(Check::wait(Missing::EventVersion(version)))?
+                };
                 require(versioned == auth.event, Rejection::VersionOfOtherEvent)?;
-                let fields = event
-                    .fields_at(auth.event, auth.event_version)
-                    .ok_or(Check::wait(Missing::EventVersion(auth.event_version)))?;
-                require(
-                    fields.resources.contains(&auth.resource),
-                    Rejection::ResourceNotRequested,
-                )?;
+                let requested = event
+                    .requests_at(auth.event, version, &auth.resource)
+                    .ok_or(Check::wait(Missing::EventVersion(version)))?;
+                require(requested, Rejection::ResourceNotRequested)?;
                 self.auths
                     .entry((auth.event, auth.resource))
                     .or_default()
@@ -522,32 +591,22 @@ impl View {
         let Some(event) = self.events.get_mut(&id) else {
             return;
         };
-        let (version, _) = event.updates.values().next_back().cloned().unwrap_or((
-            id,
-            EventUpdate {
-                festival: event.festival,
-                event: id,
-                title: None,
-                description: None,
-                timeframe: None,
-                resources: None,
-            },
-        ));
+        let version = event.updates.values().next_back().map_or(id, |(v, _)| *v);
         if let Some(fields) = event.fields_at(id, version) {
-            if version != event.current_version {
+            if version != event.current_version() {
                 self.arrivals += 1;
                 event.arrived = self.arrivals;
             }
-            event.current = fields;
-            event.current_version = version;
+            event.changed = (version != id).then(|| Box::new((version, fields)));
         }
         self.reindex(id);
     }
 
     /// The status of each requested resource for the event's current version.
     pub fn statuses(&self, id: EventId, event: &EventRec) -> Vec<(ResourceId, RequestStatus)> {
+        let current_version = event.current_version();
         event
-            .current
+            .current()
             .resources
             .iter()
             .map(|resource| {
@@ -561,7 +620,7 @@ impl View {
                             auths
                                 .values()
                                 .rev()
-                                .find(|a| a.version == event.current_version)
+                                .find(|a| a.version == current_version)
                         })
                         .map_or(RequestStatus::Pending, |a| match a.decision {
                             Decision::Grant => RequestStatus::Granted,
@@ -585,12 +644,9 @@ impl View {
             return;
         }
         let statuses = self.statuses(id, event);
-        let (festival, start, end, arrived) = (
-            event.festival,
-            event.current.start,
-            event.current.end,
-            event.arrived,
-        );
+        let current = event.current();
+        let (festival, start, end, arrived) =
+            (event.festival(), current.start, current.end, event.arrived);
         self.events_by_festival
             .entry(festival)
             .or_default()
@@ -637,7 +693,7 @@ impl View {
         let Some((start, arrived)) = event.indexed.take() else {
             return;
         };
-        let festival = event.festival;
+        let festival = event.festival();
         let statuses = std::mem::take(&mut event.statuses);
         if let Some(index) = self.events_by_festival.get_mut(&festival) {
             index.remove(start, id);

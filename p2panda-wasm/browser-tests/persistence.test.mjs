@@ -1,0 +1,129 @@
+// A node's identity and festivals survive a reload; a second tab can't open the same store
+// while the first has it; quota errors surface typed and lose nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openPage, startStaticServer } from './harness.mjs';
+
+let browser, server;
+before(async () => {
+  server = await startStaticServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function writeFestival(page) {
+  return page.evaluate(async () => {
+    const node = window.node;
+    const festival = await node.createFestival({ name: 'Summer camp', description: 'by the lake' });
+    const stage = await node.createResource(festival, {
+      name: 'Stage', kind: { type: 'location', address: 'Lakeside 1' }, policy: 'fcfs',
+    });
+    const gig = await node.createEvent(festival, { title: 'Gig', start: 1000, end: 2000, resources: [stage] });
+    // The fcfs owner (this node) answers its own request in the background.
+    for (let i = 0; i < 100; i++) {
+      const event = await node.event(festival, gig);
+      if (event.confirmed === 1) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { festival, stage, gig };
+  });
+}
+
+async function snapshot(page, festival) {
+  return page.evaluate(async (festival) => {
+    const node = window.node;
+    return {
+      publicKey: node.publicKey,
+      festivals: await node.festivals(),
+      resources: await node.resources(festival),
+      events: await node.eventsInRange(festival, 0, 10_000),
+      entries: await node.entryCount(),
+    };
+  }, festival);
+}
+
+test('identity, festivals and state survive a reload', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.url);
+  const publicKey = await page.evaluate(() => window.open({ name: 'reload' }));
+  const ids = await writeFestival(page);
+  const before = await snapshot(page, ids.festival);
+  assert.equal(before.events[0].confirmed, 1, 'fcfs granted the stage');
+  assert.equal(before.entries, 4);
+
+  await page.reload();
+  await page.waitForFunction(() => document.title === 'ready');
+  assert.equal(await page.evaluate(() => window.open({ name: 'reload' })), publicKey);
+  const after = await snapshot(page, ids.festival);
+  assert.deepEqual(after, before);
+
+  // Writing goes on from where it was: no second entry at an old place of the log.
+  await page.evaluate(async (f) => window.node.createResource(f, { name: 'Tent', kind: { type: 'item' } }), ids.festival);
+  assert.equal(await page.evaluate(() => window.node.entryCount()), 5);
+  await context.close();
+});
+
+test('a second tab gets STORE_IN_USE, and the store once the first tab closes', async () => {
+  const context = await browser.newContext();
+  const first = await openPage(context, server.url);
+  const key = await first.evaluate(() => window.open({ name: 'tabs' }));
+  const ids = await writeFestival(first);
+
+  const second = await openPage(context, server.url);
+  const refused = await second.evaluate(() =>
+    window.open({ name: 'tabs' }).then(() => 'opened', (e) => e.code),
+  );
+  assert.equal(refused, 'STORE_IN_USE');
+
+  // Other names are independent stores.
+  const other = await second.evaluate(() => window.open({ name: 'tabs-other' }));
+  assert.notEqual(other, key);
+  await second.evaluate(() => window.node.close());
+
+  await first.close();
+  assert.equal(await second.evaluate(() => window.open({ name: 'tabs' })), key);
+  const events = await second.evaluate((f) => window.node.eventsInRange(f, 0, 10_000), ids.festival);
+  assert.equal(events.length, 1);
+  await context.close();
+});
+
+test('a full disk is a typed STORE_QUOTA error and loses nothing stored', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context, server.url);
+  await page.evaluate(() => window.open({ name: 'quota' }));
+  const ids = await writeFestival(page);
+  const before = await snapshot(page, ids.festival);
+
+  // A real quota, set through the DevTools protocol, then writes until IndexedDB refuses.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 1 });
+  const code = await page.evaluate(async (festival) => {
+    for (let i = 0; i < 500; i++) {
+      try {
+        await window.node.createResource(festival, {
+          name: 'Crate ' + i, description: 'x'.repeat(3900), kind: { type: 'item' },
+        });
+      } catch (error) {
+        return error.code;
+      }
+    }
+    return 'no error';
+  }, ids.festival);
+  assert.equal(code, 'STORE_QUOTA');
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+
+  // What was stored is intact, in memory and on disk, and writing works again.
+  const during = await snapshot(page, ids.festival);
+  await page.evaluate(() => window.node.close());
+  await page.reload();
+  await page.waitForFunction(() => document.title === 'ready');
+  await page.evaluate(() => window.open({ name: 'quota' }));
+  const reopened = await snapshot(page, ids.festival);
+  assert.deepEqual(reopened, during);
+  assert.ok(reopened.entries >= before.entries);
+  await page.evaluate((f) => window.node.createResource(f, { name: 'after', kind: { type: 'item' } }), ids.festival);
+  await context.close();
+});

@@ -1,0 +1,199 @@
+// Types of the p2panda JS API (index.js). Ids and keys are lowercase hex strings; times are
+// milliseconds since the epoch.
+
+export type Hex = string;
+export type Millis = number;
+
+/** Every failure is a P2pandaError with a stable `code`, e.g. "NOT_ALLOWED", "STORE_IN_USE". */
+export class P2pandaError extends Error {
+  readonly code: string;
+}
+
+export function version(): string;
+
+export interface NodeOptions {
+  /** Which stored node to open (one IndexedDB database and identity per name). Default "default". */
+  name?: string;
+  /** WebSocket rendezvous servers, e.g. ["ws://127.0.0.1:4040"]. Only needed to find first peers. */
+  rendezvous?: string[];
+  /** Find nodes in other tabs of this origin through a BroadcastChannel. Default true. */
+  broadcastChannel?: boolean;
+  /** STUN/TURN servers for connections across NATs. Default none (local network only). */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /** Most connections this node keeps. Default 8. */
+  maxConnections?: number;
+  /** Once this many are open the node stops announcing itself. Default 4. */
+  targetConnections?: number;
+  /** Refuse any WebRTC candidate that is not loopback (tests). Default false. */
+  loopbackOnly?: boolean;
+  /** Where the .wasm file is, when a bundler can't find it next to index.js. */
+  wasmUrl?: string | URL;
+  /** A Worker already running worker.js (for bundlers that need to create it themselves). */
+  worker?: Worker;
+}
+
+export function openNode(options?: NodeOptions): Promise<Node>;
+
+export type ResourceKind =
+  | { type: 'location'; address?: string; geo?: { lat: number; lon: number }; url?: string }
+  | { type: 'item' }
+  | { type: 'skill' };
+
+/** How an owner answers requests: automatically, by hand, or by a registered callback. */
+export type Policy = 'fcfs' | 'manual' | { custom: string };
+
+export interface Festival {
+  id: Hex;
+  name: string;
+  description: string;
+  creator: Hex;
+  parent: Hex | null;
+  forkOf: Hex | null;
+  subFestivals: Hex[];
+  /** This node replicates it (it is a root festival or fork this node joined). */
+  joined: boolean;
+  /** Joined but not received from any peer yet: only `id` is known. */
+  pending: boolean;
+}
+
+export interface Resource {
+  id: Hex;
+  festival: Hex;
+  owner: Hex;
+  name: string;
+  description: string;
+  kind: ResourceKind;
+  policy: Policy;
+  deleted: boolean;
+}
+
+export type RequestStatus =
+  | { status: 'pending' }
+  | { status: 'granted' }
+  | { status: 'denied'; reason?: string }
+  | { status: 'resourceDeleted' };
+
+export interface FestivalEvent {
+  id: Hex;
+  festival: Hex;
+  creator: Hex;
+  /** The operation that made the current version; answers name it. */
+  version: Hex;
+  title: string;
+  description: string;
+  start: Millis;
+  end: Millis;
+  cancelled: boolean;
+  /** Share of requested resources granted (1 when none are requested). */
+  confirmed: number;
+  resources: ({ resource: Hex } & RequestStatus)[];
+}
+
+export type Booking = { event: Hex; start: Millis; end: Millis } & RequestStatus;
+
+export interface Request {
+  event: Hex;
+  eventVersion: Hex;
+  resource: Hex;
+  start: Millis;
+  end: Millis;
+}
+
+export interface Conflict {
+  resource: Hex;
+  first: Hex;
+  second: Hex;
+}
+
+export interface Peer {
+  peer: number;
+  publicKey: Hex | null;
+  sharedFestivals: number;
+  /** Entries the peer announced that this node does not hold yet. */
+  missing: number;
+  caughtUp: boolean;
+  bytesSent: number;
+  bytesReceived: number;
+  /** How the connection was made: "rendezvous", "broadcast", "relay" or "invite". */
+  via: string | null;
+}
+
+export interface Progress {
+  peers: number;
+  missing: number;
+  entriesReceived: number;
+  /** Received entries committed to IndexedDB. */
+  entriesStored: number;
+  caughtUp: boolean;
+}
+
+export type Decision = 'grant' | 'deny';
+export type PolicyAnswer = Decision | { decision: Decision; reason?: string } | null | undefined;
+
+export class Node {
+  readonly publicKey: Hex;
+  readonly name: string;
+
+  createFestival(festival: { name: string; description?: string; parent?: Hex }): Promise<Hex>;
+  forkFestival(source: Hex, fork: { name: string; description?: string }): Promise<Hex>;
+  updateFestival(festival: Hex, changes: { name?: string; description?: string }): Promise<Hex>;
+  /** Replicate a festival someone shared with you (its id). */
+  joinFestival(festival: Hex): Promise<void>;
+  festival(festival: Hex): Promise<Festival | null>;
+  festivals(): Promise<Festival[]>;
+
+  createResource(
+    festival: Hex,
+    resource: { name: string; description?: string; kind: ResourceKind; policy?: Policy },
+  ): Promise<Hex>;
+  updateResource(
+    festival: Hex,
+    resource: Hex,
+    changes: { name?: string; description?: string; kind?: ResourceKind; policy?: Policy },
+  ): Promise<Hex>;
+  setPolicy(festival: Hex, resource: Hex, policy: Policy): Promise<Hex>;
+  deleteResource(festival: Hex, resource: Hex): Promise<Hex>;
+  resource(festival: Hex, resource: Hex): Promise<Resource | null>;
+  resources(festival: Hex): Promise<Resource[]>;
+  ownedBy(festival: Hex, owner: Hex): Promise<Resource[]>;
+  resourceTimeline(festival: Hex, resource: Hex, from?: Millis, to?: Millis): Promise<Booking[]>;
+
+  createEvent(
+    festival: Hex,
+    event: { title: string; description?: string; start: Millis; end: Millis; resources?: Hex[] },
+  ): Promise<Hex>;
+  updateEvent(
+    festival: Hex,
+    event: Hex,
+    changes: { title?: string; description?: string; start?: Millis; end?: Millis; resources?: Hex[] },
+  ): Promise<Hex>;
+  cancelEvent(festival: Hex, event: Hex): Promise<Hex>;
+  event(festival: Hex, event: Hex): Promise<FestivalEvent | null>;
+  eventsInRange(festival: Hex, from: Millis, to: Millis): Promise<FestivalEvent[]>;
+
+  authorize(
+    festival: Hex,
+    answer: { event: Hex; resource: Hex; decision: Decision; reason?: string; eventVersion?: Hex },
+  ): Promise<Hex>;
+  /** Requests waiting for `owner` (default: this user). */
+  pendingRequests(festival: Hex, owner?: Hex): Promise<Request[]>;
+  conflicts(festival: Hex): Promise<Conflict[]>;
+  registerPolicy(
+    name: string,
+    decide: (request: Request, festival: Hex) => PolicyAnswer | Promise<PolicyAnswer>,
+  ): Promise<void>;
+  unregisterPolicy(name: string): Promise<void>;
+
+  subscribe(festival: Hex, callback: (festival: Hex) => void): () => void;
+  on(kind: 'peers', listener: () => void): () => void;
+  on(kind: 'error', listener: (error: P2pandaError) => void): () => void;
+  peers(): Promise<Peer[]>;
+  progress(): Promise<Progress>;
+  entryCount(): Promise<number>;
+
+  createInvite(): Promise<string>;
+  acceptInvite(code: string): Promise<string>;
+  completeInvite(answer: string): Promise<void>;
+
+  close(): Promise<void>;
+}

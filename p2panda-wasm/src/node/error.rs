@@ -1,0 +1,80 @@
+//! What can go wrong in a node call, with the stable codes JS sees.
+
+use p2panda_core::festival::Rejection;
+use p2panda_core::operation::OperationError;
+use p2panda_core::replica::IngestError;
+use p2panda_core::store::StoreError as LogStoreError;
+
+use crate::error::ErrorCode;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid operation: {0}")]
+    InvalidOperation(#[from] OperationError),
+    #[error("operation rejected: {0}")]
+    Rejected(Rejection),
+    #[error("{0}")]
+    Ingest(IngestError),
+    #[error("unknown method \"{0}\"")]
+    UnknownMethod(String),
+    #[error("the node is closed")]
+    Closed,
+}
+
+impl From<IngestError> for NodeError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Operation(e) => NodeError::InvalidOperation(e),
+            IngestError::Log(r) => NodeError::Rejected(r),
+            other => NodeError::Ingest(other),
+        }
+    }
+}
+
+impl ErrorCode for NodeError {
+    fn code(&self) -> &'static str {
+        match self {
+            NodeError::Store(e) => e.code(),
+            NodeError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            NodeError::NotFound(_) => "NOT_FOUND",
+            NodeError::InvalidOperation(_) => "INVALID_OPERATION",
+            NodeError::Rejected(Rejection::NotCreator | Rejection::NotOwner) => "NOT_ALLOWED",
+            NodeError::Rejected(_) => "OPERATION_REJECTED",
+            NodeError::Ingest(IngestError::Store(LogStoreError::Frozen(_)))
+            | NodeError::Ingest(IngestError::Store(LogStoreError::Fork { .. })) => "LOG_FROZEN",
+            NodeError::Ingest(_) => "INVALID_ENTRY",
+            NodeError::UnknownMethod(_) => "UNKNOWN_METHOD",
+            NodeError::Closed => "NODE_CLOSED",
+        }
+    }
+}
+
+impl ErrorCode for p2panda_core::sync::SyncError {
+    fn code(&self) -> &'static str {
+        use p2panda_core::sync::SyncError::*;
+        match self {
+            Malformed(_) => "SYNC_MALFORMED",
+            UnsupportedVersion(_) => "SYNC_UNSUPPORTED_VERSION",
+            BadProof => "SYNC_BAD_PROOF",
+            NonceReuse => "SYNC_NONCE_REUSE",
+            SelfConnection => "SYNC_SELF_CONNECTION",
+            Blocked(_) => "SYNC_BLOCKED",
+            OutOfTurn(_) => "SYNC_OUT_OF_TURN",
+            CreditExceeded { .. } => "SYNC_CREDIT_EXCEEDED",
+            Unrequested { .. } => "SYNC_UNREQUESTED",
+            NotOffered { .. } => "SYNC_NOT_OFFERED",
+            OutsideTopics { .. } => "SYNC_OUTSIDE_TOPICS",
+            InvalidEntry(_) => "SYNC_INVALID_ENTRY",
+            Timeout(_) => "SYNC_TIMEOUT",
+            Closed(_) => "SYNC_CLOSED",
+            UnknownPeer => "SYNC_UNKNOWN_PEER",
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! The browser node: a `p2panda_core::sync::Node` kept durable in IndexedDB. It runs in a Worker
+//! (see `worker.rs`); the page's thread owns the WebRTC links and passes their frames in.
+//!
+//! Durability rules:
+//! - Own writes go to disk first: an entry is signed, its IndexedDB transaction commits, and only
+//!   then does it enter the replica and get announced. A failed write changes nothing, and a
+//!   crash can never make this node sign two different entries at one place of its log.
+//! - Received entries enter the replica at once (so sync goes on) and are saved in batches: while
+//!   one transaction commits, the next batch gathers. `changed` notifications and the `stored`
+//!   count follow commits, so what the app is told is stored, is stored. Entries lost to a crash
+//!   before their commit are simply fetched again.
+
+mod calls;
+mod error;
+mod policy;
+pub(crate) mod shapes;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use futures::lock::Mutex;
+use p2panda_core::festival::{Outcome, Topic};
+use p2panda_core::hash::Hash;
+use p2panda_core::identity::KeyPair;
+use p2panda_core::log::Entry;
+use p2panda_core::operation::{FestivalId, Operation};
+use p2panda_core::replica::Replica;
+use p2panda_core::store::LogKey;
+use p2panda_core::sync::{self, Event, PeerId, SyncError};
+
+use crate::error::ErrorCode;
+use crate::store::{Store, StoredEntry};
+
+pub use error::NodeError;
+
+/// What the node tells the page's thread.
+#[derive(Debug)]
+pub enum Out {
+    /// Frames for a peer's link, in order.
+    Send { peer: PeerId, frames: Vec<Vec<u8>> },
+    /// The session with a peer has ended (its last frames were sent before this): hang up.
+    Hangup {
+        peer: PeerId,
+        code: &'static str,
+        message: String,
+    },
+    /// These festivals changed; everything behind the change is committed to disk.
+    Changed { festivals: Vec<FestivalId> },
+    /// The festivals this node replicates (to meet peers in their rooms).
+    Topics { topics: Vec<Topic> },
+    /// Peers or sync progress changed.
+    Peers,
+    /// Ask the app's policy callback about a request.
+    Decide {
+        id: u32,
+        policy: String,
+        festival: FestivalId,
+        request: shapes::RequestJs,
+    },
+    /// Something failed in the background (not in answer to a call).
+    Error { code: &'static str, message: String },
+}
+
+/// Where [`Out`] messages go.
+pub type Outbox = Rc<dyn Fn(Out)>;
+
+/// The clock, in ms. Only differences matter to the sync node.
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+struct Core {
+    node: sync::Node,
+    /// Open links, by the page's link id.
+    links: BTreeSet<PeerId>,
+    /// Received entries waiting for the next transaction.
+    unsaved: Vec<StoredEntry>,
+    unsaved_festivals: BTreeSet<FestivalId>,
+    saving: bool,
+    /// Received entries whose transaction committed.
+    entries_stored: u64,
+    policy: policy::Responder,
+    closed: bool,
+}
+
+/// A handle on the node; clones share it.
+#[derive(Clone)]
+pub struct BrowserNode {
+    core: Rc<RefCell<Core>>,
+    store: Rc<Store>,
+    out: Outbox,
+    /// One own write at a time: each signs the next entry of its log from what is on disk.
+    write_turn: Rc<Mutex<()>>,
+}
+
+impl BrowserNode {
+    /// Open the node stored under `name`: take the store's lock, load or create the key pair,
+    /// and restore every stored entry without verifying it again.
+    pub async fn open(name: &str, out: Outbox) -> Result<BrowserNode, NodeError> {
+        let store = Store::open(name).await?;
+        let key_pair = match store.key_pair().await? {
+            Some(secret) => KeyPair::from_secret_bytes(&secret)
+                .map_err(|e| NodeError::Store(crate::store::StoreError::Corrupt(e.to_string())))?,
+            None => {
+                let key_pair = KeyPair::generate();
+                store.save_key_pair(&key_pair.export_secret()).await?;
+                key_pair
+            }
+        };
+        let mut replica = Replica::new();
+        for stored in store.entries().await? {
+            replica
+                .restore(&stored.entry, &stored.payload)
+                .map_err(|e| NodeError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+        }
+        let mut node = sync::Node::new(key_pair, replica, sync::Config::default());
+        for topic in store.festivals().await? {
+            node.join(Hash::from_bytes(&topic).map_err(|e| {
+                NodeError::Store(crate::store::StoreError::Corrupt(e.to_string()))
+            })?);
+        }
+        let core = Core {
+            node,
+            links: BTreeSet::new(),
+            unsaved: Vec::new(),
+            unsaved_festivals: BTreeSet::new(),
+            saving: false,
+            entries_stored: 0,
+            policy: policy::Responder::default(),
+            closed: false,
+        };
+        let node = BrowserNode {
+            core: Rc::new(RefCell::new(core)),
+            store: Rc::new(store),
+            out,
+            write_turn: Rc::new(Mutex::new(())),
+        };
+        node.announce_topics();
+        Ok(node)
+    }
+
+    pub fn public_key(&self) -> String {
+        self.core.borrow().node.key_pair().public_key().to_hex()
+    }
+
+    fn send(&self, message: Out) {
+        (self.out)(message)
+    }
+
+    fn announce_topics(&self) {
+        let topics = self.core.borrow().node.topics().iter().copied().collect();
+        self.send(Out::Topics { topics });
+    }
+
+    // ---- writing ----
+
+    /// Write an operation as this node's user: to disk, then into the replica, then to peers.
+    pub(crate) async fn publish(&self, operation: Operation) -> Result<Hash, NodeError> {
+        let _turn = self.write_turn.lock().await;
+        self.check_open()?;
+        operation.validate()?;
+        let payload = operation.encode()?;
+        let entry = self.sign_next(&operation, &payload)?;
+        self.store.put_entries(&[stored_entry(&entry, &payload)]).await?;
+
+        let id = entry.hash();
+        let outcome = {
+            let mut core = self.core.borrow_mut();
+            core.node
+                .update(|replica, _| replica.ingest(entry.bytes(), &payload))?
+        };
+        if let Operation::FestivalCreate(create) = &operation {
+            if create.parent.is_none() {
+                self.join(id).await?;
+            }
+        }
+        self.pump();
+        if let Some(festival) = self.festival_of(&entry) {
+            self.send(Out::Changed {
+                festivals: self.with_ancestors([festival]),
+            });
+            if !matches!(operation, Operation::Authorization(_)) {
+                self.respond_later(festival);
+            }
+        }
+        match outcome {
+            Outcome::Rejected(rejection) => Err(NodeError::Rejected(rejection)),
+            _ => Ok(id),
+        }
+    }
+
+    /// Sign `payload` as the next entry of the log `operation` belongs in (a new log for a new
+    /// festival), the way `Replica::publish` chooses it.
+    fn sign_next(&self, operation: &Operation, payload: &[u8]) -> Result<Entry, NodeError> {
+        let core = self.core.borrow();
+        let replica = core.node.replica();
+        let key_pair = core.node.key_pair();
+        let me = key_pair.public_key();
+        let log_id = operation
+            .festival()
+            .and_then(|festival| replica.state().log_of(me, festival))
+            .unwrap_or_else(|| {
+                replica
+                    .store()
+                    .heights()
+                    .filter(|(key, _)| key.author == me)
+                    .map(|(key, _)| key.log_id + 1)
+                    .max()
+                    .unwrap_or(0)
+            });
+        replica
+            .store()
+            .next_entry(key_pair, log_id, payload)
+            .map_err(|e| NodeError::from(p2panda_core::replica::IngestError::Store(e)))
+    }
+
+    /// Replicate a festival (a root festival or a fork) from now on, and remember that.
+    pub(crate) async fn join(&self, topic: Topic) -> Result<(), NodeError> {
+        if self.core.borrow().node.topics().contains(&topic) {
+            return Ok(());
+        }
+        self.store.save_festival(topic.as_bytes()).await?;
+        self.core.borrow_mut().node.join(topic);
+        self.announce_topics();
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), NodeError> {
+        if self.core.borrow().closed {
+            return Err(NodeError::Closed);
+        }
+        Ok(())
+    }
+
+    // ---- links ----
+
+    /// A link to a peer opened: start a sync session over it.
+    pub fn link_opened(&self, peer: PeerId, binding: &[u8]) {
+        let mut nonce = [0u8; sync::wire::NONCE_LEN];
+        if getrandom::getrandom(&mut nonce).is_err() {
+            self.send(Out::Hangup {
+                peer,
+                code: "NO_RANDOMNESS",
+                message: "the browser gave no random bytes for the session nonce".into(),
+            });
+            return;
+        }
+        {
+            let mut core = self.core.borrow_mut();
+            if core.closed {
+                return;
+            }
+            core.links.insert(peer);
+            core.node.connect(peer, nonce, binding, now());
+        }
+        self.pump();
+    }
+
+    /// A link closed (either side, or it failed).
+    pub fn link_closed(&self, peer: PeerId) {
+        let mut core = self.core.borrow_mut();
+        core.links.remove(&peer);
+        core.node.disconnect(peer);
+        drop(core);
+        self.send(Out::Peers);
+        // Fetches over that link move to other peers.
+        self.pump();
+    }
+
+    /// A frame arrived on a link.
+    pub fn frame(&self, peer: PeerId, frame: &[u8]) {
+        let result = {
+            let mut core = self.core.borrow_mut();
+            if core.closed {
+                return;
+            }
+            core.node.receive(peer, frame, now())
+        };
+        match result {
+            Ok(events) => self.handle_events(events),
+            Err(error) => self.session_failed(peer, &error),
+        }
+        self.pump();
+        self.save_later();
+    }
+
+    fn handle_events(&self, events: Vec<Event>) {
+        let mut peers_changed = false;
+        let mut core = self.core.borrow_mut();
+        for event in events {
+            match event {
+                Event::Stored { id, .. } => {
+                    let Some(stored) = core.node.replica().store().get_by_hash(&id) else {
+                        continue;
+                    };
+                    let record = stored_entry(&stored.entry, &stored.payload);
+                    let log = LogKey {
+                        author: stored.entry.author(),
+                        log_id: stored.entry.log_id(),
+                    };
+                    if let Some(festival) = core.node.replica().state().festival_of_log(log) {
+                        core.unsaved_festivals.insert(festival);
+                    }
+                    core.unsaved.push(record);
+                }
+                Event::Fork { log, seq } => {
+                    let message = format!(
+                        "{} signed two different entries at seq {seq} of log {}; the log is frozen there",
+                        log.author, log.log_id
+                    );
+                    drop(core);
+                    self.send(Out::Error {
+                        code: "FORK",
+                        message,
+                    });
+                    core = self.core.borrow_mut();
+                }
+                Event::Authenticated { .. } | Event::CaughtUp { .. } => peers_changed = true,
+            }
+        }
+        drop(core);
+        if peers_changed {
+            self.send(Out::Peers);
+        }
+    }
+
+    /// The session with `peer` ended with `error`: send its `Close` frame, then hang up.
+    fn session_failed(&self, peer: PeerId, error: &SyncError) {
+        self.pump_peer(peer);
+        self.core.borrow_mut().links.remove(&peer);
+        self.send(Out::Hangup {
+            peer,
+            code: error.code(),
+            message: error.to_string(),
+        });
+        self.send(Out::Peers);
+    }
+
+    /// Hand every ready frame to the page's thread. The sync protocol's credit window bounds
+    /// how much can be ready per peer.
+    pub(crate) fn pump(&self) {
+        let links: Vec<PeerId> = self.core.borrow().links.iter().copied().collect();
+        for peer in links {
+            self.pump_peer(peer);
+            let ended = !self.core.borrow().node.has_session(peer);
+            if ended {
+                self.core.borrow_mut().links.remove(&peer);
+                self.send(Out::Hangup {
+                    peer,
+                    code: "SESSION_ENDED",
+                    message: "the sync session ended".into(),
+                });
+            }
+        }
+    }
+
+    fn pump_peer(&self, peer: PeerId) {
+        let frames: Vec<Vec<u8>> = {
+            let mut core = self.core.borrow_mut();
+            std::iter::from_fn(|| core.node.poll_transmit(peer)).collect()
+        };
+        if !frames.is_empty() {
+            self.send(Out::Send { peer, frames });
+        }
+    }
+
+    /// End sessions with peers that went silent while this node waited for them.
+    pub fn tick(&self) {
+        let expired = self.core.borrow_mut().node.handle_timeout(now());
+        for (peer, error) in expired {
+            self.session_failed(peer, &error);
+        }
+    }
+
+    // ---- saving what arrived ----
+
+    fn save_later(&self) {
+        let mut core = self.core.borrow_mut();
+        if core.saving || core.unsaved.is_empty() {
+            return;
+        }
+        core.saving = true;
+        drop(core);
+        let node = self.clone();
+        wasm_bindgen_futures::spawn_local(async move { node.save_loop().await });
+    }
+
+    /// Commit received entries batch by batch until none are waiting.
+    async fn save_loop(&self) {
+        loop {
+            let (batch, festivals) = {
+                let mut core = self.core.borrow_mut();
+                if core.unsaved.is_empty() {
+                    core.saving = false;
+                    return;
+                }
+                (
+                    std::mem::take(&mut core.unsaved),
+                    std::mem::take(&mut core.unsaved_festivals),
+                )
+            };
+            match self.store.put_entries(&batch).await {
+                Ok(()) => {
+                    self.core.borrow_mut().entries_stored += batch.len() as u64;
+                    self.send(Out::Changed {
+                        festivals: self.with_ancestors(festivals.iter().copied()),
+                    });
+                    self.send(Out::Peers);
+                    for festival in festivals {
+                        self.respond_later(festival);
+                    }
+                }
+                // They stay in memory and sync on; after a reload they are fetched again.
+                Err(error) => self.send(Out::Error {
+                    code: error.code(),
+                    message: format!("{} received entries could not be saved: {error}", batch.len()),
+                }),
+            }
+        }
+    }
+
+    // ---- reading ----
+
+    fn festival_of(&self, entry: &Entry) -> Option<FestivalId> {
+        let log = LogKey {
+            author: entry.author(),
+            log_id: entry.log_id(),
+        };
+        self.core.borrow().node.replica().state().festival_of_log(log)
+    }
+
+    /// The festivals and every festival above them (a change shows in a parent's views too).
+    fn with_ancestors(&self, festivals: impl IntoIterator<Item = FestivalId>) -> Vec<FestivalId> {
+        let core = self.core.borrow();
+        let state = core.node.replica().state();
+        let mut all = BTreeSet::new();
+        for mut festival in festivals {
+            while all.insert(festival) {
+                match state.festival(festival).and_then(|q| q.info().parent) {
+                    Some(parent) => festival = parent,
+                    None => break,
+                }
+            }
+        }
+        all.into_iter().collect()
+    }
+
+    fn progress(&self) -> shapes::ProgressJs {
+        let core = self.core.borrow();
+        let peers = core.node.peers();
+        shapes::ProgressJs {
+            peers: peers.len(),
+            missing: peers.iter().map(|p| p.missing).sum::<u64>() as f64,
+            caught_up: peers.iter().all(|p| p.caught_up),
+            entries_received: core.node.entries_received() as f64,
+            entries_stored: core.entries_stored as f64,
+        }
+    }
+
+    /// Close the node: end sessions, release the store (and its lock).
+    pub fn close(&self) {
+        let links: Vec<PeerId> = {
+            let mut core = self.core.borrow_mut();
+            core.closed = true;
+            core.links.iter().copied().collect()
+        };
+        for peer in links {
+            self.core.borrow_mut().node.close(peer);
+            self.pump_peer(peer);
+            self.send(Out::Hangup {
+                peer,
+                code: "NODE_CLOSED",
+                message: "the node was closed".into(),
+            });
+        }
+        self.core.borrow_mut().links.clear();
+        self.store.close();
+    }
+
+    fn decided(&self, id: u32, verdict: Option<shapes::VerdictJs>) {
+        self.core.borrow_mut().policy.answer(id, verdict);
+    }
+}
+
+fn stored_entry(entry: &Entry, payload: &[u8]) -> StoredEntry {
+    StoredEntry {
+        author: *entry.author().as_bytes(),
+        log_id: entry.log_id(),
+        seq: entry.seq_num(),
+        entry: entry.bytes().to_vec(),
+        payload: payload.to_vec(),
+    }
+}

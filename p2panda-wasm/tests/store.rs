@@ -1,0 +1,591 @@
+//! The IndexedDB store against real IndexedDB and Web Locks in headless Chromium.
+//!
+//! Run: `unshare -n sh -c 'ip link set lo up && exec cargo test -p p2panda-wasm
+//! --target wasm32-unknown-unknown --test store'` (the timing figures are printed to the
+//! console by `timing_figures` and `value_format_comparison`).
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+
+use futures::future::{select, Either};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use p2panda_wasm::store::{from_dom_error, Durability, Store, StoreError, StoredEntry};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbTransactionMode};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn log(message: &str) {
+    web_sys::console::log_1(&message.into());
+}
+
+fn now_ms() -> f64 {
+    Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .expect("setTimeout")
+            .unchecked_into();
+        set_timeout
+            .call2(&JsValue::NULL, &resolve, &ms.into())
+            .expect("setTimeout call");
+    });
+    JsFuture::from(promise).await.expect("timer");
+}
+
+/// `Some(output)` if `fut` finishes within `ms`, else `None`.
+async fn within<T>(ms: i32, fut: impl Future<Output = T>) -> Option<T> {
+    match select(Box::pin(fut), Box::pin(sleep(ms))).await {
+        Either::Left((out, _)) => Some(out),
+        Either::Right(_) => None,
+    }
+}
+
+/// A deterministic entry of ~150 entry bytes and ~100 payload bytes, derived from its
+/// position by a small PRNG so the bytes are as incompressible as real hashes and signatures.
+fn entry(author: u8, log_id: u64, seq: u64) -> StoredEntry {
+    let mut state = (u64::from(author) << 56) ^ (log_id << 40) ^ seq ^ 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u8
+    };
+    StoredEntry {
+        author: [author; 32],
+        log_id,
+        seq,
+        entry: (0..150).map(|_| next()).collect(),
+        payload: (0..100).map(|_| next()).collect(),
+    }
+}
+
+fn sorted(mut entries: Vec<StoredEntry>) -> Vec<StoredEntry> {
+    entries.sort_by_key(|e| (e.author, e.log_id, e.seq));
+    entries
+}
+
+async fn fresh(name: &str) {
+    Store::delete(name).await.expect("delete before test");
+}
+
+fn factory() -> IdbFactory {
+    Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .expect("indexedDB")
+        .unchecked_into()
+}
+
+/// Raw `indexedDB.open(name, version)` that registers no `versionchange` handler, like an old
+/// app version would. `Err` names the event that ended it ("blocked", "error").
+async fn raw_open(name: &str, version: u32) -> Result<IdbDatabase, String> {
+    let req: IdbOpenDbRequest = factory().open_with_u32(name, version).expect("open");
+    let done = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+        req.set_onblocked(Some(&reject));
+    });
+    match JsFuture::from(done).await {
+        Ok(_) => Ok(req.result().expect("result").unchecked_into()),
+        Err(event) => Err(event.unchecked_into::<web_sys::Event>().type_()),
+    }
+}
+
+/// Empty one of the store's object stores.
+async fn raw_clear(db: &IdbDatabase, store: &str) {
+    let tx = db
+        .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
+        .expect("tx");
+    tx.object_store(store)
+        .expect("store")
+        .clear()
+        .expect("clear");
+    let done = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    JsFuture::from(done).await.expect("raw clear committed");
+}
+
+/// Put a raw value under a raw key into one of the store's object stores.
+async fn raw_put(db: &IdbDatabase, store: &str, key: &JsValue, value: &JsValue) {
+    let tx = db
+        .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
+        .expect("tx");
+    tx.object_store(store)
+        .expect("store")
+        .put_with_key(value, key)
+        .expect("put");
+    let done = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    JsFuture::from(done).await.expect("raw put committed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Behaviour
+
+#[wasm_bindgen_test]
+async fn round_trip_survives_reopen_in_order() {
+    fresh("rt").await;
+    let store = Store::open("rt").await.expect("open");
+    assert_eq!(store.key_pair().await, Ok(None));
+    assert_eq!(store.entries().await, Ok(vec![]));
+    assert_eq!(store.festivals().await, Ok(vec![]));
+
+    store.save_key_pair(&[7; 32]).await.expect("save key");
+    // Several authors and logs, written out of order; a seq above 2^53 keeps all its bits.
+    let batches = [
+        vec![entry(2, 1, 2), entry(1, 0, 1)],
+        vec![entry(1, 0, 0), entry(2, 1, 1), entry(1, 3, 0)],
+        vec![entry(1, 0, (1 << 60) + 1), entry(2, 0, 5), entry(1, 0, 2)],
+    ];
+    for batch in &batches {
+        store.put_entries(batch).await.expect("put batch");
+    }
+    store.put_entries(&[]).await.expect("empty batch");
+    for id in [[9u8; 64], [3; 64], [5; 64]] {
+        store.save_festival(&id).await.expect("save festival");
+    }
+    store.save_festival(&[3; 64]).await.expect("save again");
+    store.forget_festival(&[5; 64]).await.expect("forget");
+    store
+        .forget_festival(&[6; 64])
+        .await
+        .expect("forget unknown");
+
+    let mut fork_a = entry(2, 1, 2);
+    fork_a.entry[0] ^= 1;
+    let mut fork_b = entry(2, 1, 2);
+    fork_b.entry[1] ^= 1;
+    store.put_fork_evidence(&fork_b).await.expect("fork b");
+    store.put_fork_evidence(&fork_a).await.expect("fork a");
+    store
+        .put_fork_evidence(&fork_a)
+        .await
+        .expect("fork a again");
+    store.close();
+
+    let store = Store::open("rt").await.expect("reopen");
+    assert_eq!(store.key_pair().await, Ok(Some([7; 32])));
+    let expected = sorted(batches.concat());
+    assert_eq!(store.entries().await, Ok(expected));
+    assert_eq!(store.festivals().await, Ok(vec![[3; 64], [9; 64]]));
+    let mut forks = vec![fork_a, fork_b];
+    forks.sort_by(|a, b| a.entry.cmp(&b.entry));
+    assert_eq!(store.fork_evidence().await, Ok(forks));
+    store.close();
+    Store::delete("rt").await.expect("delete");
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_batch_stores_nothing() {
+    fresh("atomic").await;
+    let store = Store::open("atomic").await.expect("open");
+    let first = vec![entry(1, 0, 0), entry(1, 0, 1), entry(1, 0, 2)];
+    store.put_entries(&first).await.expect("first batch");
+
+    // A different entry at a stored position: IndexedDB's `add` fails with ConstraintError in
+    // the middle of the batch, and the whole transaction aborts.
+    let mut clash = entry(1, 0, 1);
+    clash.entry[0] ^= 0xff;
+    let bad = vec![entry(1, 0, 3), entry(1, 0, 4), clash, entry(1, 0, 5)];
+    match store.put_entries(&bad).await {
+        Err(StoreError::Transaction(message)) => {
+            assert!(message.contains("ConstraintError"), "{message}")
+        }
+        other => panic!("expected a transaction error, got {other:?}"),
+    }
+    assert_eq!(
+        store.entries().await,
+        Ok(first.clone()),
+        "nothing of the batch is visible"
+    );
+
+    // The store stays usable; the good entries go through on their own.
+    let good = vec![entry(1, 0, 3), entry(1, 0, 4), entry(1, 0, 5)];
+    store.put_entries(&good).await.expect("good batch");
+    assert_eq!(store.entries().await, Ok([first, good].concat()));
+    store.close();
+
+    // Nothing half-written survives a reopen either.
+    let store = Store::open("atomic").await.expect("reopen");
+    assert_eq!(store.entries().await.map(|e| e.len()), Ok(6));
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn the_lock_keeps_a_second_opener_out() {
+    fresh("x").await;
+    let first = Store::open("x").await.expect("first open");
+    assert_eq!(Store::open("x").await.err(), Some(StoreError::InUse));
+    assert_eq!(Store::delete("x").await, Err(StoreError::InUse));
+    first.close();
+    assert_eq!(first.entries().await, Err(StoreError::Closed));
+
+    let second = Store::open("x").await.expect("open after close");
+
+    // A waiting open that is given up must not keep the lock when it is granted later.
+    assert!(within(200, Store::open_waiting("x")).await.is_none());
+
+    // A waiting open resolves once the holder closes, not before.
+    let resolved = Rc::new(Cell::new(false));
+    let flag = resolved.clone();
+    let waiting = async move {
+        let store = Store::open_waiting("x").await;
+        flag.set(true);
+        store
+    };
+    let waiting = Box::pin(waiting);
+    let (waiting, holder) = match select(waiting, Box::pin(sleep(300))).await {
+        Either::Left(_) => panic!("open_waiting resolved while the lock was held"),
+        Either::Right((_, waiting)) => (waiting, second),
+    };
+    assert!(!resolved.get());
+    holder.close();
+    let third = within(5_000, waiting)
+        .await
+        .expect("open_waiting resolves after close")
+        .expect("open_waiting");
+    assert_eq!(Store::open("x").await.err(), Some(StoreError::InUse));
+    drop(third); // dropping releases the lock as well
+    Store::open("x").await.expect("open after drop").close();
+}
+
+#[wasm_bindgen_test]
+async fn an_old_connection_blocks_the_upgrade_with_an_error() {
+    fresh("y").await;
+    let old = raw_open("p2panda:y", 1).await.expect("raw open v1");
+    let outcome = within(5_000, Store::open("y")).await;
+    assert!(
+        matches!(outcome, Some(Err(StoreError::Blocked))),
+        "expected Blocked within 5 s"
+    );
+    old.close();
+    // Once the old connection is gone, opening works (the late open closed itself).
+    let store = within(5_000, Store::open("y"))
+        .await
+        .expect("open in time")
+        .expect("open after the old connection closed");
+    store.close();
+    Store::delete("y").await.expect("delete");
+}
+
+#[wasm_bindgen_test]
+async fn our_connection_gives_way_to_a_newer_version() {
+    fresh("vc").await;
+    let store = Store::open("vc").await.expect("open");
+    store.put_entries(&[entry(1, 0, 0)]).await.expect("put");
+    let newer = within(5_000, raw_open("p2panda:vc", 50))
+        .await
+        .expect("the newer version opens in time")
+        .expect("not blocked by our connection");
+    assert!(store.is_closed());
+    assert_eq!(store.entries().await, Err(StoreError::Closed));
+    newer.close();
+    store.close();
+
+    // This app version cannot open a database a newer version upgraded.
+    match Store::open("vc").await {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains("VersionError"), "{message}")
+        }
+        other => panic!("expected Unavailable(VersionError), got {:?}", other.err()),
+    }
+    Store::delete("vc").await.expect("delete");
+}
+
+#[wasm_bindgen_test]
+fn dom_exceptions_map_to_store_errors() {
+    let quota = DomException::new_with_message_and_name("disk full", "QuotaExceededError")
+        .expect("DOMException");
+    assert_eq!(from_dom_error(&quota), StoreError::Quota);
+    assert_eq!(StoreError::Quota.code(), "STORE_QUOTA");
+
+    let constraint = DomException::new_with_message_and_name("key exists", "ConstraintError")
+        .expect("DOMException");
+    assert_eq!(
+        from_dom_error(&constraint),
+        StoreError::Transaction("ConstraintError: key exists".into())
+    );
+    assert!(matches!(
+        from_dom_error(&JsValue::from(5)),
+        StoreError::Transaction(_)
+    ));
+
+    let codes = [
+        (StoreError::InUse, "STORE_IN_USE"),
+        (StoreError::Blocked, "STORE_BLOCKED"),
+        (StoreError::Transaction(String::new()), "STORE_TRANSACTION"),
+        (StoreError::Unavailable(String::new()), "STORE_UNAVAILABLE"),
+        (StoreError::Corrupt(String::new()), "STORE_CORRUPT"),
+        (StoreError::Closed, "STORE_CLOSED"),
+    ];
+    for (error, code) in codes {
+        assert_eq!(error.code(), code);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn corrupt_records_give_errors_not_panics() {
+    fresh("bad").await;
+    Store::open("bad").await.expect("create").close();
+    let good = {
+        // A well-formed value as the store writes it: key ‖ entry length ‖ entry ‖ payload.
+        let mut v = vec![2u8; 48];
+        v.extend_from_slice(&3u32.to_le_bytes());
+        v.extend_from_slice(b"abcpayload");
+        v
+    };
+    let key = |b: u8| Uint8Array::from(&[b; 48][..]);
+    let lying: Vec<u8> = [&good[..48], &200u32.to_le_bytes()[..], b"abc"].concat();
+    let mut earlier = good.clone();
+    earlier[..48].copy_from_slice(&[1; 48]);
+    let cases: Vec<(&str, Vec<(Uint8Array, JsValue)>)> = vec![
+        ("a number", vec![(key(2), JsValue::from(1e9))]),
+        ("an array", vec![(key(2), Array::new().into())]),
+        (
+            "an ArrayBuffer",
+            vec![(key(2), Uint8Array::from(&good[..]).buffer().into())],
+        ),
+        (
+            "too short",
+            vec![(key(2), Uint8Array::from(&good[..40]).into())],
+        ),
+        (
+            "a lying length",
+            vec![(key(2), Uint8Array::from(&lying[..]).into())],
+        ),
+        (
+            "out of key order",
+            vec![
+                (key(2), Uint8Array::from(&good[..]).into()),
+                (key(3), Uint8Array::from(&earlier[..]).into()),
+            ],
+        ),
+    ];
+    for (what, records) in cases {
+        let raw = raw_open("p2panda:bad", 2).await.expect("raw open");
+        raw_clear(&raw, "entries").await;
+        for (k, v) in &records {
+            raw_put(&raw, "entries", k, v).await;
+        }
+        raw.close();
+        let store = Store::open("bad").await.expect("open");
+        assert!(
+            matches!(store.entries().await, Err(StoreError::Corrupt(_))),
+            "a value that is {what} must read as Corrupt"
+        );
+        store.close();
+    }
+
+    // The well-formed value itself reads fine (the cases above fail for their flaw alone).
+    let raw = raw_open("p2panda:bad", 2).await.expect("raw open");
+    raw_clear(&raw, "entries").await;
+    raw_put(
+        &raw,
+        "entries",
+        &key(2),
+        &Uint8Array::from(&good[..]).into(),
+    )
+    .await;
+    raw_put(
+        &raw,
+        "meta",
+        &"secret_key".into(),
+        &Uint8Array::from(&[1u8; 31][..]).into(),
+    )
+    .await;
+    raw_put(
+        &raw,
+        "festivals",
+        &Uint8Array::from(&[1u8; 3][..]),
+        &JsValue::TRUE,
+    )
+    .await;
+    raw.close();
+    let store = Store::open("bad").await.expect("open");
+    let read = store.entries().await.expect("well-formed value");
+    assert_eq!(
+        (read.len(), &read[0].entry[..], &read[0].payload[..]),
+        (1, &b"abc"[..], &b"payload"[..])
+    );
+    assert!(matches!(
+        store.key_pair().await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(matches!(
+        store.festivals().await,
+        Err(StoreError::Corrupt(_))
+    ));
+    store.close();
+    Store::delete("bad").await.expect("delete");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures (printed to the console; assertions only on correctness)
+
+/// Number of entries `timing_figures` loads. 30,000 by default (more than one `LOAD_BATCH`), so the test stays cheap (writing
+/// is the slow part: ~1 s per 10k); for the 100k figure build the test with
+/// `STORE_BENCH_ENTRIES=100000 cargo test ... --test store -- --nocapture timing_figures`.
+const BENCH_ENTRIES: &str = match option_env!("STORE_BENCH_ENTRIES") {
+    Some(n) => n,
+    None => "30000",
+};
+
+/// Time to reopen and load the whole store, and write rates for batches of 1, 100 and 1000
+/// under each durability (interleaved over rounds, median per batch, to even out noise).
+#[wasm_bindgen_test]
+async fn timing_figures() {
+    let total: u64 = BENCH_ENTRIES
+        .parse()
+        .expect("STORE_BENCH_ENTRIES is a number");
+    fresh("perf").await;
+    let store = Store::open("perf").await.expect("open");
+    let all: Vec<StoredEntry> = (0..total)
+        .map(|i| entry((i % 20) as u8, i % 7, i))
+        .collect();
+    let start = now_ms();
+    for chunk in all.chunks(10_000) {
+        store.put_entries(chunk).await.expect("bulk put");
+    }
+    let bulk = now_ms() - start;
+    store.close();
+
+    let mut loads = Vec::new();
+    for _ in 0..3 {
+        let start = now_ms();
+        let store = Store::open("perf").await.expect("reopen");
+        let opened = now_ms() - start;
+        let loaded = store.entries().await.expect("entries");
+        loads.push((opened, now_ms() - start));
+        assert_eq!(loaded.len(), total as usize);
+        assert!(loaded
+            .windows(2)
+            .all(|w| (w[0].author, w[0].log_id, w[0].seq) < (w[1].author, w[1].log_id, w[1].seq)));
+        store.close();
+    }
+    log(&format!(
+        "store figures: {total} entries written in 10k batches in {bulk:.0} ms ({:.0}/s); \
+         reopen + entries() (open part): {}",
+        total as f64 / (bulk / 1000.0),
+        loads
+            .iter()
+            .map(|(open, all)| format!("{all:.0} ms ({open:.0})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Store::delete("perf").await.expect("delete");
+
+    fresh("rate").await;
+    let mut store = Store::open("rate").await.expect("open");
+    let mut next_seq = 0u64;
+    let durabilities = [Durability::Default, Durability::Relaxed, Durability::Strict];
+    for (batch_size, batches) in [(1u64, 20usize), (100, 3), (1000, 1)] {
+        let mut per_batch: Vec<Vec<f64>> = vec![Vec::new(); durabilities.len()];
+        for _round in 0..5 {
+            for (d, durability) in durabilities.iter().enumerate() {
+                store.set_durability(*durability);
+                for _ in 0..batches {
+                    let batch: Vec<_> =
+                        (0..batch_size).map(|i| entry(1, 0, next_seq + i)).collect();
+                    next_seq += batch_size;
+                    let start = now_ms();
+                    store.put_entries(&batch).await.expect("put");
+                    per_batch[d].push(now_ms() - start);
+                }
+            }
+        }
+        for (d, durability) in durabilities.iter().enumerate() {
+            let times = &mut per_batch[d];
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            log(&format!(
+                "store figures: batch {batch_size}, durability {durability:?}: median {median:.2} ms \
+                 per batch = {:.0} entries/s (n={})",
+                batch_size as f64 / (median / 1000.0),
+                times.len()
+            ));
+        }
+    }
+    store.close();
+    Store::delete("rate").await.expect("delete");
+}
+
+/// How fast `getAll` loads the same 20,000 entries stored as one `Uint8Array` per record (the
+/// store's layout), as an `ArrayBuffer`, or as an object of two `Uint8Array`s; and what a
+/// `getAllKeys` would add. Written with raw IndexedDB into a scratch object store.
+#[wasm_bindgen_test]
+async fn value_format_comparison() {
+    const COUNT: u64 = 20_000;
+    fresh("formats").await;
+    Store::open("formats").await.expect("create").close();
+    let raw = raw_open("p2panda:formats", 2).await.expect("raw");
+    let entries: Vec<StoredEntry> = (0..COUNT)
+        .map(|i| entry((i % 20) as u8, i % 7, i))
+        .collect();
+    for format in ["Uint8Array", "ArrayBuffer", "object"] {
+        let tx = raw
+            .transaction_with_str_and_mode("fork_evidence", IdbTransactionMode::Readwrite)
+            .expect("tx");
+        let os = tx.object_store("fork_evidence").expect("store");
+        os.clear().expect("clear");
+        for (i, e) in entries.iter().enumerate() {
+            let key = Uint8Array::from(&(i as u64).to_be_bytes()[..]);
+            let mut bytes = vec![0u8; 52];
+            bytes.extend_from_slice(&e.entry);
+            bytes.extend_from_slice(&e.payload);
+            let value: JsValue = match format {
+                "Uint8Array" => Uint8Array::from(&bytes[..]).into(),
+                "ArrayBuffer" => Uint8Array::from(&bytes[..]).buffer().into(),
+                _ => {
+                    let object = js_sys::Object::new();
+                    let _ = Reflect::set(&object, &"e".into(), &Uint8Array::from(&e.entry[..]));
+                    let _ = Reflect::set(&object, &"p".into(), &Uint8Array::from(&e.payload[..]));
+                    object.into()
+                }
+            };
+            os.put_with_key(&value, &key).expect("put");
+        }
+        let done = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
+        JsFuture::from(done).await.expect("committed");
+
+        let tx = raw.transaction_with_str("fork_evidence").expect("tx");
+        let os = tx.object_store("fork_evidence").expect("store");
+        let start = now_ms();
+        let values = request_result(os.get_all().expect("getAll")).await;
+        let fetched = now_ms();
+        let keys = request_result(os.get_all_keys().expect("getAllKeys")).await;
+        let keys_ms = now_ms() - fetched;
+        let values: Array = values.unchecked_into();
+        assert_eq!(values.length(), COUNT as u32);
+        assert_eq!(keys.unchecked_into::<Array>().length(), COUNT as u32);
+        log(&format!(
+            "store figures: getAll of {COUNT} values as {format}: {:.0} ms (getAllKeys: {keys_ms:.0} ms)",
+            fetched - start
+        ));
+    }
+    raw.close();
+    Store::delete("formats").await.expect("delete");
+}
+
+async fn request_result(req: web_sys::IdbRequest) -> JsValue {
+    let done = Promise::new(&mut |resolve, _| req.set_onsuccess(Some(&resolve)));
+    JsFuture::from(done).await.expect("request");
+    req.result().expect("result")
+}

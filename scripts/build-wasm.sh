@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Build the npm package of p2panda into p2panda-wasm/pkg/: the WebAssembly module (size-optimized
+# with binaryen's wasm-opt from node_modules), its wasm-bindgen JS glue, and the hand-written
+# entry point, worker and TypeScript types from p2panda-wasm/js/. Expects scripts/setup.sh to
+# have run (wasm-bindgen-cli and npm packages present).
+#
+#   ./scripts/build-wasm.sh            then: (cd p2panda-wasm/pkg && npm pack)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PKG=p2panda-wasm/pkg
+WASM=target/wasm32-unknown-unknown/wasm-release/p2panda_wasm.wasm
+
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p p2panda-wasm
+rm -rf "$PKG"
+wasm-bindgen --target web --out-dir "$PKG" "$WASM"
+# Debian's binaryen is too old for wasm-bindgen's output (TOOLING.md); the npm one works.
+./node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+    "$PKG/p2panda_wasm_bg.wasm" -o "$PKG/p2panda_wasm_bg.wasm"
+cp p2panda-wasm/js/index.js p2panda-wasm/js/worker.js p2panda-wasm/js/index.d.ts "$PKG/"
+VERSION="$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)"
+cat >"$PKG/package.json" <<JSON
+{
+  "name": "p2panda",
+  "version": "$VERSION",
+  "description": "Serverless peer-to-peer festival planning in the browser: a Rust core in WebAssembly, WebRTC gossip, IndexedDB.",
+  "license": "AGPL-3.0-or-later",
+  "type": "module",
+  "main": "index.js",
+  "module": "index.js",
+  "types": "index.d.ts",
+  "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" }, "./worker.js": "./worker.js" },
+  "files": ["index.js", "index.d.ts", "worker.js", "p2panda_wasm.js", "p2panda_wasm.d.ts", "p2panda_wasm_bg.wasm", "p2panda_wasm_bg.wasm.d.ts"],
+  "sideEffects": ["./worker.js"]
+}
+JSON
+echo "built $PKG: wasm $(stat -c %s "$PKG/p2panda_wasm_bg.wasm") bytes," \
+    "gzipped wasm + glue $(cat "$PKG/p2panda_wasm_bg.wasm" "$PKG/p2panda_wasm.js" "$PKG/index.js" "$PKG/worker.js" | gzip -9 | wc -c) bytes"

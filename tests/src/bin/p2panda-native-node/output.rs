@@ -1,0 +1,77 @@
+//! JSON lines on stdout: `{"event": ...}` as things happen, `{"reply": ...}` for each command.
+
+use std::io::Write;
+
+use p2panda_core::sync::{CloseReason, SyncError};
+use serde_json::{json, Value};
+
+/// Writes one JSON object as a line and flushes, so a reader sees it at once. A closed stdout
+/// is ignored: the node keeps serving its peers.
+pub fn emit(value: Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+    let _ = out.flush();
+}
+
+/// An event line.
+pub fn event(kind: &str, mut fields: Value) {
+    if let Some(object) = fields.as_object_mut() {
+        object.insert("event".into(), kind.into());
+    }
+    emit(fields);
+}
+
+/// The `dropped` event for a link that closed, with why its session ended.
+pub fn dropped(peer: u64, error: Option<&SyncError>) {
+    let mut fields = json!({ "peer": peer });
+    let (code, by) = match error {
+        None => ("LINK_CLOSED", "link"),
+        Some(SyncError::Closed(reason)) => {
+            fields["closeReason"] = close_reason(*reason).into();
+            ("SYNC_CLOSED", "peer")
+        }
+        Some(error) => (sync_code(error), "self"),
+    };
+    fields["code"] = code.into();
+    fields["by"] = by.into();
+    if let Some(error) = error {
+        fields["reason"] = error.to_string().into();
+    }
+    event("dropped", fields);
+}
+
+/// The code of a session error, as the browser node names it.
+pub fn sync_code(error: &SyncError) -> &'static str {
+    use SyncError::*;
+    match error {
+        Malformed(_) => "SYNC_MALFORMED",
+        UnsupportedVersion(_) => "SYNC_UNSUPPORTED_VERSION",
+        BadProof => "SYNC_BAD_PROOF",
+        NonceReuse => "SYNC_NONCE_REUSE",
+        SelfConnection => "SYNC_SELF_CONNECTION",
+        Blocked(_) => "SYNC_BLOCKED",
+        OutOfTurn(_) => "SYNC_OUT_OF_TURN",
+        CreditExceeded { .. } => "SYNC_CREDIT_EXCEEDED",
+        Unrequested { .. } => "SYNC_UNREQUESTED",
+        NotOffered { .. } => "SYNC_NOT_OFFERED",
+        OutsideTopics { .. } => "SYNC_OUTSIDE_TOPICS",
+        InvalidEntry(_) => "SYNC_INVALID_ENTRY",
+        Timeout(_) => "SYNC_TIMEOUT",
+        Closed(_) => "SYNC_CLOSED",
+        UnknownPeer => "SYNC_UNKNOWN_PEER",
+    }
+}
+
+/// The reason in a `Close` frame from the remote end.
+fn close_reason(reason: CloseReason) -> &'static str {
+    match reason {
+        CloseReason::Goodbye => "GOODBYE",
+        CloseReason::ProtocolViolation => "PROTOCOL_VIOLATION",
+        CloseReason::InvalidEntry => "INVALID_ENTRY",
+        CloseReason::UnsupportedVersion => "UNSUPPORTED_VERSION",
+        CloseReason::BadProof => "BAD_PROOF",
+        CloseReason::Blocked => "BLOCKED",
+        CloseReason::Timeout => "TIMEOUT",
+        CloseReason::Unknown => "UNKNOWN",
+    }
+}
