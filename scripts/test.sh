@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: formatting, clippy, native tests (unit, property, conformance, integration),
-# the core's wasm32 build, and the browser tests of p2panda-wasm in headless Chromium.
+# the core's wasm32 build, the wasm-bindgen tests of p2panda-wasm in headless Chromium, and the
+# Playwright tests of the browser node (persistence, WebRTC sync with pages and a native node).
 #
 #   ./scripts/test.sh
 #
@@ -56,12 +57,24 @@ browser_tests() {
     in_loopback_namespace cargo test --offline -p p2panda-wasm --target "$WASM_TARGET"
 }
 
+# The browser package, the rendezvous server and the native node the browser tests talk to.
+build_for_browser_tests() {
+    ./scripts/build-wasm.sh && cargo build -p p2panda-rendezvous -p p2panda-tests --bins
+}
+
+# Playwright drives headless Chromium against pages served from 127.0.0.1, inside the namespace.
+app_level_browser_tests() {
+    in_loopback_namespace node --test --test-concurrency=1 p2panda-wasm/browser-tests/
+}
+
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, native, all targets)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (p2panda-wasm, wasm32)" cargo clippy -p p2panda-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
 step "native tests (unit, property, conformance, simulation, WebRTC)" native_tests
 step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WASM_TARGET"
 step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
+step "build the npm package, rendezvous and native node" build_for_browser_tests
+step "browser node tests (Playwright: persistence, WebRTC sync, bad peers)" app_level_browser_tests
 
 printf '\n\033[1m==> summary\033[0m\n'
 printf '  %s\n' "${results[@]}"

@@ -3,7 +3,8 @@
 //! peer.
 //!
 //! `cargo bench -p p2panda-core --bench restore` (100k entries; `RESTORE_ENTRIES=20000` for
-//! another size; `cargo test --benches` runs it once on 2k). Besides criterion's figures it prints
+//! another size; `cargo test --benches` runs it once on 2k; a criterion filter matching nothing,
+//! as in `-- summary`, prints only the summary). Besides criterion's figures it prints
 //! µs per entry for decoding, restoring and ingesting (full verification), and the heap a restored
 //! replica holds per entry (store and state), counted by the allocator below.
 //!
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
+use p2panda_core::festival::{Op, State};
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::{KeyCache, KeyPair};
 use p2panda_core::log::{lipmaa_seq, Entry};
@@ -75,9 +77,7 @@ impl Festival {
         let payload = operation.encode().expect("valid benchmark operation");
         let log = &self.logs[author];
         let seq = log.len() as u64 + 1;
-        let lipmaa = (lipmaa_seq(seq) as usize)
-            .checked_sub(1)
-            .map(|i| &log[i].0);
+        let lipmaa = (lipmaa_seq(seq) as usize).checked_sub(1).map(|i| &log[i].0);
         let entry = Entry::publish(
             &self.authors[author],
             0,
@@ -231,13 +231,15 @@ fn decode(stored: &[(Vec<u8>, Vec<u8>)], keys: Option<&KeyCache>) -> usize {
         .sum()
 }
 
-/// The fastest of `runs` timed runs, in µs per entry.
+/// The fastest of `runs` timed runs, in µs per entry (dropping what `f` built is not timed).
 fn micros_per_entry<T>(runs: usize, entries: usize, mut f: impl FnMut() -> T) -> f64 {
     (0..runs)
         .map(|_| {
             let started = Instant::now();
-            black_box(f());
-            started.elapsed().as_secs_f64()
+            let built = black_box(f());
+            let elapsed = started.elapsed().as_secs_f64();
+            drop(built);
+            elapsed
         })
         .fold(f64::INFINITY, f64::min)
         * 1e6
@@ -273,10 +275,7 @@ fn main() {
     let check = restore(&stored);
     assert_eq!(check.store().len(), n);
     assert_eq!(check.state().len(), n);
-    assert_eq!(
-        check.state().snapshot(),
-        ingest(&stored).state().snapshot()
-    );
+    assert_eq!(check.state().snapshot(), ingest(&stored).state().snapshot());
     let keys = check.store().keys().clone();
     drop(check);
 
@@ -288,9 +287,7 @@ fn main() {
         b.iter(|| decode(&stored, Some(&keys)))
     });
     group.bench_function("restore", |b| b.iter(|| restore(&stored)));
-    group.bench_function("ingest (full verification)", |b| {
-        b.iter(|| ingest(&stored))
-    });
+    group.bench_function("ingest (full verification)", |b| b.iter(|| ingest(&stored)));
     group.finish();
     c.final_summary();
 
@@ -303,9 +300,52 @@ fn main() {
     let cached_us = micros_per_entry(runs, n, || decode(&stored, Some(&keys)));
     let restore_us = micros_per_entry(runs, n, || restore(&stored));
     let ingest_us = micros_per_entry(runs, n, || ingest(&stored));
+    // Where a restore's time goes: the store's part, the operations' CBOR, the state's part.
+    let store_us = micros_per_entry(runs, n, || {
+        let mut store = MemoryStore::new();
+        for (entry, payload) in &stored {
+            store.restore(entry, payload).expect("restores");
+        }
+        store
+    });
+    let cbor_us = micros_per_entry(runs, n, || {
+        stored
+            .iter()
+            .map(|(_, payload)| Operation::decode(payload).expect("valid"))
+            .count()
+    });
+    let ops: Vec<Op> = stored
+        .iter()
+        .map(|(entry, payload)| {
+            let entry = Entry::decode(entry).expect("decodes");
+            Op {
+                id: entry.hash(),
+                author: entry.author(),
+                log_id: entry.log_id(),
+                seq: entry.seq_num(),
+                operation: Operation::decode(payload).expect("valid"),
+            }
+        })
+        .collect();
+    let state_us = (0..runs)
+        .map(|_| {
+            let ops = ops.clone();
+            let started = Instant::now();
+            let mut state = State::new();
+            for op in ops {
+                state.apply(op);
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            drop(black_box(state));
+            elapsed
+        })
+        .fold(f64::INFINITY, f64::min)
+        * 1e6
+        / n as f64;
     println!("  decode                      {decode_us:8.2}");
     println!("  decode, author keys cached  {cached_us:8.2}");
     println!("  restore                     {restore_us:8.2}");
+    println!("    of which: store {store_us:.2}, operation CBOR {cbor_us:.2}, state {state_us:.2}");
     println!("  ingest (full verification)  {ingest_us:8.2}");
     let (store_heap, store) = heap_per_entry(n, || {
         let mut store = MemoryStore::new();

@@ -321,7 +321,9 @@ impl Entry {
 
     /// Where the links start: after tag, author, log id and sequence number.
     fn links_at(&self) -> usize {
-        1 + PUBLIC_KEY_LEN + canonical::varu64_len(self.log_id) + canonical::varu64_len(self.seq_num)
+        1 + PUBLIC_KEY_LEN
+            + canonical::varu64_len(self.log_id)
+            + canonical::varu64_len(self.seq_num)
     }
 
     pub fn author(&self) -> PublicKey {
@@ -526,7 +528,10 @@ fn decode_reference(bytes: &[u8]) -> Result<Entry, LogError> {
     }
     PublicKey::from_bytes(decoded.author.as_bytes())
         .map_err(|e| LogError::Malformed(e.to_string()))?;
-    for link in [&decoded.backlink, &decoded.lipmaa_link].into_iter().flatten() {
+    for link in [&decoded.backlink, &decoded.lipmaa_link]
+        .into_iter()
+        .flatten()
+    {
         yamf_to_hash(link)?;
     }
     yamf_to_hash(&decoded.payload_hash)?;
@@ -693,7 +698,12 @@ mod tests {
         for entry in samples {
             for mutant in mutants(entry.bytes()) {
                 let reference = decode_reference(&mutant);
-                assert_eq!(Entry::decode(&mutant), reference, "{}", hex::encode(&mutant));
+                assert_eq!(
+                    Entry::decode(&mutant),
+                    reference,
+                    "{}",
+                    hex::encode(&mutant)
+                );
                 assert_eq!(Entry::decode_with_keys(&mutant, &keys), reference);
                 match reference {
                     Ok(_) => accepted += 1,

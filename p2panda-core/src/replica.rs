@@ -7,7 +7,7 @@ use crate::hash::Hash;
 use crate::identity::KeyPair;
 use crate::log::Entry;
 use crate::operation::{Operation, OperationError};
-use crate::store::{Checks, ForkEvidence, Inserted, MemoryStore, StoreError};
+use crate::store::{Checks, ForkEvidence, Inserted, MemoryStore, Payload, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngestError {
@@ -98,9 +98,16 @@ impl Replica {
         self.store_and_apply(prepared, Checks::AllButPayload)
     }
 
-    fn store_and_apply(&mut self, prepared: Prepared, checks: Checks) -> Result<Outcome, IngestError> {
+    fn store_and_apply(
+        &mut self,
+        prepared: Prepared,
+        checks: Checks,
+    ) -> Result<Outcome, IngestError> {
         let Prepared { entry, payload, op } = prepared;
-        match self.store.insert_checked(entry, &payload, checks)? {
+        match self
+            .store
+            .insert_checked(entry, Payload::Owned(payload), checks)?
+        {
             Inserted::Duplicate => Ok(Outcome::Duplicate),
             Inserted::New => Ok(self.state.apply(op)),
         }

@@ -93,6 +93,28 @@ pub(crate) enum Checks {
     Restored,
 }
 
+/// A payload on its way into the store: borrowed ones are copied, owned ones moved in.
+pub(crate) enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Payload<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Borrowed(payload) => payload,
+            Payload::Owned(payload) => payload,
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Payload::Borrowed(payload) => payload.to_vec(),
+            Payload::Owned(payload) => payload,
+        }
+    }
+}
+
 /// Verified entries of many logs, in memory.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
@@ -136,7 +158,7 @@ impl MemoryStore {
 
     /// As [`MemoryStore::insert`], for an entry already decoded.
     pub fn insert_entry(&mut self, entry: Entry, payload: &[u8]) -> Result<Inserted, StoreError> {
-        self.insert_checked(entry, payload, Checks::All)
+        self.insert_checked(entry, Payload::Borrowed(payload), Checks::All)
     }
 
     /// Store an entry **this node verified earlier** and kept in its own durable store (say,
@@ -147,7 +169,7 @@ impl MemoryStore {
     pub fn restore(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Inserted, StoreError> {
         let entry = Entry::decode_with_keys(entry_bytes, &self.keys)?;
         entry.verify_payload(payload)?;
-        self.insert_checked(entry, payload, Checks::Restored)
+        self.insert_checked(entry, Payload::Borrowed(payload), Checks::Restored)
     }
 
     /// Record fork evidence again that this store recorded before (saved from
@@ -179,7 +201,12 @@ impl MemoryStore {
             }
         }
         entry.verify_signature_with_keys(&self.keys)?;
-        self.record_fork(key, evidence.seq_num, evidence.kept, evidence.conflicting.clone())
+        self.record_fork(
+            key,
+            evidence.seq_num,
+            evidence.kept,
+            evidence.conflicting.clone(),
+        )
     }
 
     /// Store a decoded entry after the checks `checks` names, and those every entry gets: its
@@ -187,7 +214,7 @@ impl MemoryStore {
     pub(crate) fn insert_checked(
         &mut self,
         entry: Entry,
-        payload: &[u8],
+        payload: Payload<'_>,
         checks: Checks,
     ) -> Result<Inserted, StoreError> {
         let key = LogKey {
@@ -218,7 +245,7 @@ impl MemoryStore {
         let lipmaa = self.entry_at(key, entry.lipmaa_seq());
         match checks {
             Checks::All => {
-                entry.verify_with_keys(Some(payload), backlink, lipmaa, &self.keys)?;
+                entry.verify_with_keys(Some(payload.as_slice()), backlink, lipmaa, &self.keys)?;
             }
             Checks::AllButPayload => {
                 entry.verify_with_keys(None, backlink, lipmaa, &self.keys)?;
@@ -232,7 +259,7 @@ impl MemoryStore {
         let hash = entry.hash();
         self.logs[log as usize].entries.push(StoredEntry {
             entry,
-            payload: payload.to_vec(),
+            payload: payload.into_vec(),
         });
         self.len += 1;
         let loc = Loc { log, index };

@@ -50,7 +50,10 @@ fn history() -> (Replica, Vec<KeyPair>, FestivalId) {
     for i in 0..30 {
         let author = &keys[1 + i % 3];
         let (id, _) = replica
-            .publish(author, &event(festival, &format!("Talk {i}"), i as i64, vec![stage]))
+            .publish(
+                author,
+                &event(festival, &format!("Talk {i}"), i as i64, vec![stage]),
+            )
             .unwrap();
         events.push((id, 1 + i % 3));
     }
@@ -175,7 +178,11 @@ fn restore_skips_only_the_signature() {
     let mut payload = last_payload.clone();
     payload[0] ^= 1;
     let cases: Vec<(Vec<u8>, Vec<u8>, IngestError)> = vec![
-        (trailing, last_payload.clone(), LogError::NonCanonical.into()),
+        (
+            trailing,
+            last_payload.clone(),
+            LogError::NonCanonical.into(),
+        ),
         (tag, last_payload.clone(), LogError::NonCanonical.into()),
         (
             last_entry.clone(),
@@ -222,7 +229,9 @@ fn restore_still_checks_links() {
     // A damaged store whose entry does not link to the one before it shows on restore.
     let key_pair = KeyPair::generate();
     let mut replica = Replica::new();
-    let (festival, _) = replica.publish(&key_pair, &festival_create("Links")).unwrap();
+    let (festival, _) = replica
+        .publish(&key_pair, &festival_create("Links"))
+        .unwrap();
     let payload = event(festival, "Talk", 1, vec![]).encode().unwrap();
     let first = replica
         .store()
@@ -317,24 +326,37 @@ fn fork_evidence_that_does_not_fit_is_refused() {
     let entries = saved(&node);
     let mut replica = restored(&entries);
     let before = replica.store().clone();
-    let not_evidence = |e: &IngestError| matches!(e, IngestError::Store(StoreError::NotEvidence(_)));
+    let not_evidence =
+        |e: &IngestError| matches!(e, IngestError::Store(StoreError::NotEvidence(_)));
 
     let wrong_kept = ForkEvidence {
         kept: Hash::digest(b"never held"),
         ..evidence.clone()
     };
-    assert!(not_evidence(&replica.restore_fork_evidence(&wrong_kept).unwrap_err()));
+    assert!(not_evidence(
+        &replica.restore_fork_evidence(&wrong_kept).unwrap_err()
+    ));
     let wrong_seq = ForkEvidence {
         seq_num: 3,
         ..evidence.clone()
     };
-    assert!(not_evidence(&replica.restore_fork_evidence(&wrong_seq).unwrap_err()));
-    let kept = node.store().get(evidence.log, 2).unwrap().entry.bytes().to_vec();
+    assert!(not_evidence(
+        &replica.restore_fork_evidence(&wrong_seq).unwrap_err()
+    ));
+    let kept = node
+        .store()
+        .get(evidence.log, 2)
+        .unwrap()
+        .entry
+        .bytes()
+        .to_vec();
     let same = ForkEvidence {
         conflicting: kept,
         ..evidence.clone()
     };
-    assert!(not_evidence(&replica.restore_fork_evidence(&same).unwrap_err()));
+    assert!(not_evidence(
+        &replica.restore_fork_evidence(&same).unwrap_err()
+    ));
     let mut forged = evidence.clone();
     let end = forged.conflicting.len() - 1;
     forged.conflicting[end] ^= 1;

@@ -1,6 +1,8 @@
 // Shared setup of the browser tests: a static server for the package and test pages, the
 // rendezvous server, the native node, and headless Chromium pinned to loopback.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +12,8 @@ import { serve } from '../../scripts/serve.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..', '..');
 
-// Playwright adds its own --disable-features; a second flag would replace it, so ours are
-// merged into one (TOOLING.md).
+// The quiet flags, plus what lets Chromium gather a 127.0.0.1 candidate (TOOLING.md). The
+// tests run in a loopback-only network namespace, which is what keeps WebRTC on loopback.
 const ARGS = [
   '--headless=new',
   '--no-sandbox',
@@ -30,10 +32,27 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ARGS,
-    ignoreDefaultArgs: ['--disable-features'],
-    // Merged: Playwright's defaults that matter here plus ours.
     chromiumSandbox: false,
   });
+}
+
+/**
+ * A browser with an on-disk profile. Quota overrides (DevTools `Storage.overrideQuotaForOrigin`)
+ * only bite there, not in the in-memory profiles of `browser.newContext()`.
+ */
+export async function launchPersistentContext() {
+  const dir = mkdtempSync(join(tmpdir(), 'p2panda-profile-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ARGS,
+    chromiumSandbox: false,
+  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return context;
 }
 
 /** Serve p2panda-wasm/ (pkg/ and browser-tests/pages/) on 127.0.0.1. */

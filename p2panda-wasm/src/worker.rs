@@ -52,10 +52,7 @@ fn hex_list(ids: &[p2panda_core::hash::Hash]) -> JsValue {
 
 /// Post a message, handing over the buffers in `transfer`.
 fn post(scope: &DedicatedWorkerGlobalScope, message: &JsValue, transfer: &Array) {
-    if scope
-        .post_message_with_transfer(message, transfer)
-        .is_err()
-    {
+    if scope.post_message_with_transfer(message, transfer).is_err() {
         web_sys::console::error_1(&"p2panda worker: a message could not be posted".into());
     }
 }
@@ -90,10 +87,9 @@ fn post_out(scope: &DedicatedWorkerGlobalScope, out: Out) {
             ("kind", "changed".into()),
             ("festivals", hex_list(&festivals)),
         ]),
-        Out::Topics { topics } => object(&[
-            ("kind", "topics".into()),
-            ("topics", hex_list(&topics)),
-        ]),
+        Out::Topics { topics } => {
+            object(&[("kind", "topics".into()), ("topics", hex_list(&topics))])
+        }
         Out::Peers => object(&[("kind", "peers".into())]),
         Out::Decide {
             id,
@@ -156,7 +152,11 @@ pub fn run_worker() -> Result<(), JsValue> {
 
 fn reply(scope: &DedicatedWorkerGlobalScope, id: &JsValue, result: Result<JsValue, NodeError>) {
     let message = match result {
-        Ok(value) => object(&[("kind", "reply".into()), ("id", id.clone()), ("value", value)]),
+        Ok(value) => object(&[
+            ("kind", "reply".into()),
+            ("id", id.clone()),
+            ("value", value),
+        ]),
         Err(error) => object(&[
             ("kind", "reply".into()),
             ("id", id.clone()),
@@ -209,7 +209,9 @@ fn handle(
         ("open", Some(_)) => reply(
             scope,
             &id,
-            Err(NodeError::InvalidArgument("this worker's node is already open".into())),
+            Err(NodeError::InvalidArgument(
+                "this worker's node is already open".into(),
+            )),
         ),
         ("call", Some(node)) => {
             let method = field(&message, "method").as_string().unwrap_or_default();

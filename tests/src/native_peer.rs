@@ -33,6 +33,8 @@ const HANGUP_FLUSH_CHECKS: u32 = 100;
 
 /// A link in use, and the signal that wakes its writer.
 type Attached = (Arc<Link>, Arc<Notify>);
+/// Where links' signaling messages go, with the peer id of the link each came over.
+type SignalSink = mpsc::Sender<(PeerId, Vec<u8>)>;
 
 /// What a [`NativePeer`] reports to [`NativePeer::events`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +83,7 @@ struct Inner {
     /// Frames go out without the link's size check (set by [`Misbehaviour::Oversized`]).
     unchecked: AtomicBool,
     events: Mutex<Option<mpsc::UnboundedSender<PeerEvent>>>,
-    signals: Mutex<Option<mpsc::Sender<(PeerId, Vec<u8>)>>>,
+    signals: Mutex<Option<SignalSink>>,
 }
 
 /// Locks a mutex; a panic elsewhere does not make the data unusable for a test helper.
@@ -346,7 +348,7 @@ async fn flush(link: &Link) {
 }
 
 /// Hands `link`'s signaling messages to `sink` until either is gone.
-async fn forward_signals(peer: PeerId, link: Arc<Link>, sink: mpsc::Sender<(PeerId, Vec<u8>)>) {
+async fn forward_signals(peer: PeerId, link: Arc<Link>, sink: SignalSink) {
     while let Some(message) = link.recv_signal().await {
         if sink.send((peer, message)).await.is_err() {
             return;

@@ -322,7 +322,10 @@ impl Peer {
         // From here the link owns the connection: dropping it (on failure below) closes it.
         self.guard.disarm();
         let (link, open) = Link::start(self.pc, self.shared, dc, descriptions);
-        within(SETUP_TIMEOUT, "opening the data channel", async { open.await.ok() }).await?;
+        within(SETUP_TIMEOUT, "opening the data channel", async {
+            open.await.ok()
+        })
+        .await?;
         link.dc
             .set_buffered_amount_low_threshold(LOW_WATER_MARK as u32)
             .await

@@ -153,7 +153,9 @@ impl EventRec {
 
     /// The operation that made the current version (the create or an update).
     pub fn current_version(&self) -> OperationId {
-        self.changed.as_ref().map_or(self.op.id, |changed| changed.0)
+        self.changed
+            .as_ref()
+            .map_or(self.op.id, |changed| changed.0)
     }
 
     pub fn current(&self) -> CurrentFields<'_> {
@@ -209,7 +211,12 @@ impl EventRec {
     }
 
     /// Whether `version` asks for `resource`, without building the version's fields.
-    fn requests_at(&self, id: EventId, version: OperationId, resource: &ResourceId) -> Option<bool> {
+    fn requests_at(
+        &self,
+        id: EventId,
+        version: OperationId,
+        resource: &ResourceId,
+    ) -> Option<bool> {
         let mut resources = &self.create().resources;
         if version == id {
             return Some(resources.contains(resource));
@@ -617,10 +624,7 @@ impl View {
                     self.auths
                         .get(&(id, *resource))
                         .and_then(|auths| {
-                            auths
-                                .values()
-                                .rev()
-                                .find(|a| a.version == current_version)
+                            auths.values().rev().find(|a| a.version == current_version)
                         })
                         .map_or(RequestStatus::Pending, |a| match a.decision {
                             Decision::Grant => RequestStatus::Granted,

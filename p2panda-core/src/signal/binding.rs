@@ -44,7 +44,8 @@ fn fingerprint(sdp: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    const A: &str = "v=0\r\na=fingerprint:sha-256 AB:CD\r\nm=application 9\r\na=fingerprint:sha-256 AB:CD\r\n";
+    const A: &str =
+        "v=0\r\na=fingerprint:sha-256 AB:CD\r\nm=application 9\r\na=fingerprint:sha-256 AB:CD\r\n";
     const B: &str = "v=0\r\nm=application 9\r\na=fingerprint:sha-256  01:ff\r\n";
 
     #[test]
@@ -65,6 +66,9 @@ mod tests {
 
     #[test]
     fn same_certificate_on_both_sides_still_gives_two_entries() {
-        assert_eq!(binding_of(B, B), Some(b"sha-256 01:ff\nsha-256 01:ff".to_vec()));
+        assert_eq!(
+            binding_of(B, B),
+            Some(b"sha-256 01:ff\nsha-256 01:ff".to_vec())
+        );
     }
 }

@@ -16,11 +16,13 @@ fn encode(prefix: &str, sdp: &str) -> String {
 }
 
 fn decode(prefix: &str, code: &str) -> Result<String, JsValue> {
-    let body = code
-        .trim()
-        .strip_prefix(prefix)
-        .ok_or_else(|| invalid_argument(&format!("not an invite code: it must start with \"{prefix}\"")))?;
-    let bytes = base64_decode(body).ok_or_else(|| invalid_argument("the invite code is damaged"))?;
+    let body = code.trim().strip_prefix(prefix).ok_or_else(|| {
+        invalid_argument(&format!(
+            "not an invite code: it must start with \"{prefix}\""
+        ))
+    })?;
+    let bytes =
+        base64_decode(body).ok_or_else(|| invalid_argument("the invite code is damaged"))?;
     String::from_utf8(bytes).map_err(|_| invalid_argument("the invite code is damaged"))
 }
 
@@ -28,7 +30,7 @@ fn decode(prefix: &str, code: &str) -> Result<String, JsValue> {
 pub async fn create(overlay: &Overlay) -> Result<String, JsValue> {
     let config = overlay.0.borrow().link_config.clone();
     let pending = link::offer(&config).await.js()?;
-    let code = encode(OFFER_PREFIX, &pending.local_sdp());
+    let code = encode(OFFER_PREFIX, pending.local_sdp());
     overlay.0.borrow_mut().pending_invite = Some(pending);
     Ok(code)
 }

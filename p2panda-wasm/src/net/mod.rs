@@ -52,13 +52,17 @@ impl Callbacks {
     }
 
     pub fn frame(&self, peer: PeerId, frame: &[u8]) {
-        let _ = self
-            .frame
-            .call2(&JsValue::NULL, &(peer as f64).into(), &Uint8Array::from(frame));
+        let _ = self.frame.call2(
+            &JsValue::NULL,
+            &(peer as f64).into(),
+            &Uint8Array::from(frame),
+        );
     }
 
     pub fn link_closed(&self, peer: PeerId) {
-        let _ = self.link_closed.call1(&JsValue::NULL, &(peer as f64).into());
+        let _ = self
+            .link_closed
+            .call1(&JsValue::NULL, &(peer as f64).into());
     }
 }
 
@@ -120,8 +124,13 @@ impl Network {
             .ice_servers
             .into_iter()
             .flat_map(|server| match server {
-                IceServer::Url(url) | IceServer::Object { urls: Urls::One(url) } => vec![url],
-                IceServer::Object { urls: Urls::Many(urls) } => urls,
+                IceServer::Url(url)
+                | IceServer::Object {
+                    urls: Urls::One(url),
+                } => vec![url],
+                IceServer::Object {
+                    urls: Urls::Many(urls),
+                } => urls,
             })
             .collect();
         let max = options.max_connections.max(1);

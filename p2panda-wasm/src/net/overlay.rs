@@ -123,7 +123,10 @@ impl Overlay {
     fn knows(&self, remote: &SessionId) -> bool {
         let state = self.0.borrow();
         state.dialing.contains_key(remote)
-            || state.links.values().any(|c| c.remote.as_ref() == Some(remote))
+            || state
+                .links
+                .values()
+                .any(|c| c.remote.as_ref() == Some(remote))
     }
 
     // ---- rooms and announcing ----
@@ -139,7 +142,10 @@ impl Overlay {
         };
         let me = self.me();
         for room in &added {
-            let join = SignalMessage::Join { room: *room, peer: me };
+            let join = SignalMessage::Join {
+                room: *room,
+                peer: me,
+            };
             self.to_neighbours(&join);
             if announcing {
                 self.to_announce_paths(&join);
@@ -183,7 +189,10 @@ impl Overlay {
         };
         if announcing {
             for room in rooms {
-                self.send(&Path::Server(index), &SignalMessage::Join { room, peer: me });
+                self.send(
+                    &Path::Server(index),
+                    &SignalMessage::Join { room, peer: me },
+                );
             }
         }
     }
@@ -319,7 +328,13 @@ impl Overlay {
 
     /// Answer an offer from `remote` that came through `path`.
     fn answer(&self, path: Path, room: Room, remote: SessionId, offer: String) {
-        if self.0.borrow().links.values().any(|c| c.remote == Some(remote)) {
+        if self
+            .0
+            .borrow()
+            .links
+            .values()
+            .any(|c| c.remote == Some(remote))
+        {
             return;
         }
         let glare = self.0.borrow().dialing.contains_key(&remote);
@@ -403,14 +418,10 @@ impl Overlay {
             }
         });
         let binding = link.binding();
-        self.0.borrow_mut().links.insert(
-            peer,
-            Connected {
-                link,
-                remote,
-                via,
-            },
-        );
+        self.0
+            .borrow_mut()
+            .links
+            .insert(peer, Connected { link, remote, via });
         self.0.borrow().callbacks.link_opened(peer, &binding);
         let (rooms, me) = {
             let state = self.0.borrow();

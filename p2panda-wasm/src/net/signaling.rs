@@ -81,7 +81,11 @@ impl ServerInner {
             Err(_) => {
                 // A malformed URL never gets better.
                 web_sys::console::warn_1(
-                    &format!("p2panda: rendezvous URL {} is not a WebSocket URL", this.url).into(),
+                    &format!(
+                        "p2panda: rendezvous URL {} is not a WebSocket URL",
+                        this.url
+                    )
+                    .into(),
                 );
                 return;
             }
@@ -174,7 +178,9 @@ impl Broadcast {
         }
         envelope.extend_from_slice(self.me.as_bytes());
         envelope.extend_from_slice(bytes);
-        let _ = self.channel.post_message(&Uint8Array::from(envelope.as_slice()));
+        let _ = self
+            .channel
+            .post_message(&Uint8Array::from(envelope.as_slice()));
     }
 
     pub fn close(self) {

@@ -23,7 +23,11 @@ struct Args {
 
 impl Args {
     fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, NodeError> {
-        let value = self.values.get(self.next).cloned().unwrap_or(JsValue::UNDEFINED);
+        let value = self
+            .values
+            .get(self.next)
+            .cloned()
+            .unwrap_or(JsValue::UNDEFINED);
         self.next += 1;
         serde_wasm_bindgen::from_value(value)
             .map_err(|e| NodeError::InvalidArgument(format!("{name}: {e}")))
@@ -191,14 +195,24 @@ impl BrowserNode {
             "resources" => {
                 let festival = args.id("festival")?;
                 self.query(festival, |q| {
-                    to_js(&q.resources().into_iter().map(ResourceJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &q.resources()
+                            .into_iter()
+                            .map(ResourceJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
             "ownedBy" => {
                 let festival = args.id("festival")?;
                 let owner = self.key_arg(args, "owner")?;
                 self.query(festival, |q| {
-                    to_js(&q.owned_by(owner).into_iter().map(ResourceJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &q.owned_by(owner)
+                            .into_iter()
+                            .map(ResourceJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
             "resourceTimeline" => {
@@ -211,7 +225,12 @@ impl BrowserNode {
                         (Some(from), Some(to)) => q.timeline_between(resource, from, to),
                         _ => q.resource_timeline(resource),
                     };
-                    to_js(&bookings.into_iter().map(BookingJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &bookings
+                            .into_iter()
+                            .map(BookingJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
 
@@ -282,7 +301,12 @@ impl BrowserNode {
                 let from: Millis = args.take("from")?;
                 let to: Millis = args.take("to")?;
                 self.query(festival, |q| {
-                    to_js(&q.events_in_range(from, to).into_iter().map(EventJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &q.events_in_range(from, to)
+                            .into_iter()
+                            .map(EventJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
 
@@ -305,14 +329,16 @@ impl BrowserNode {
                     Some(hex) => hash_arg("eventVersion", &hex)?,
                     None => version,
                 };
-                self.write(Operation::Authorization(p2panda_core::operation::Authorization {
-                    festival: home,
-                    event,
-                    event_version,
-                    resource,
-                    decision: input.decision.into(),
-                    reason: input.reason,
-                }))
+                self.write(Operation::Authorization(
+                    p2panda_core::operation::Authorization {
+                        festival: home,
+                        event,
+                        event_version,
+                        resource,
+                        decision: input.decision.into(),
+                        reason: input.reason,
+                    },
+                ))
                 .await
             }
             "pendingRequests" => {
@@ -322,20 +348,36 @@ impl BrowserNode {
                     None => self.core.borrow().node.key_pair().public_key(),
                 };
                 self.query(festival, |q| {
-                    to_js(&q.pending_requests(owner).iter().map(RequestJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &q.pending_requests(owner)
+                            .iter()
+                            .map(RequestJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
             "conflicts" => {
                 let festival = args.id("festival")?;
                 self.query(festival, |q| {
-                    to_js(&q.conflicts().into_iter().map(ConflictJs::from).collect::<Vec<_>>())
+                    to_js(
+                        &q.conflicts()
+                            .into_iter()
+                            .map(ConflictJs::from)
+                            .collect::<Vec<_>>(),
+                    )
                 })
             }
             "registerPolicy" => {
                 self.register_policy(args.take("name")?);
                 // Requests waiting for this policy are asked now.
-                let festivals: Vec<Hash> =
-                    self.core.borrow().node.replica().state().festival_ids().collect();
+                let festivals: Vec<Hash> = self
+                    .core
+                    .borrow()
+                    .node
+                    .replica()
+                    .state()
+                    .festival_ids()
+                    .collect();
                 festivals.into_iter().for_each(|f| self.respond_later(f));
                 Ok(JsValue::UNDEFINED)
             }
@@ -433,7 +475,11 @@ impl BrowserNode {
         Ok(replica
             .store()
             .heights()
-            .filter(|(log, _)| state.topic_of_log(*log).is_some_and(|t| lineage.contains(&t)))
+            .filter(|(log, _)| {
+                state
+                    .topic_of_log(*log)
+                    .is_some_and(|t| lineage.contains(&t))
+            })
             .map(|(log, seq)| FrontierLog {
                 author: log.author,
                 log_id: log.log_id,

@@ -116,9 +116,11 @@ impl BrowserNode {
         }
         let mut node = sync::Node::new(key_pair, replica, sync::Config::default());
         for topic in store.festivals().await? {
-            node.join(Hash::from_bytes(&topic).map_err(|e| {
-                NodeError::Store(crate::store::StoreError::Corrupt(e.to_string()))
-            })?);
+            node.join(
+                Hash::from_bytes(&topic).map_err(|e| {
+                    NodeError::Store(crate::store::StoreError::Corrupt(e.to_string()))
+                })?,
+            );
         }
         let core = Core {
             node,
@@ -162,7 +164,9 @@ impl BrowserNode {
         operation.validate()?;
         let payload = operation.encode()?;
         let entry = self.sign_next(&operation, &payload)?;
-        self.store.put_entries(&[stored_entry(&entry, &payload)]).await?;
+        self.store
+            .put_entries(&[stored_entry(&entry, &payload)])
+            .await?;
 
         let id = entry.hash();
         let outcome = {
@@ -414,7 +418,10 @@ impl BrowserNode {
                 // They stay in memory and sync on; after a reload they are fetched again.
                 Err(error) => self.send(Out::Error {
                     code: error.code(),
-                    message: format!("{} received entries could not be saved: {error}", batch.len()),
+                    message: format!(
+                        "{} received entries could not be saved: {error}",
+                        batch.len()
+                    ),
                 }),
             }
         }
@@ -427,7 +434,12 @@ impl BrowserNode {
             author: entry.author(),
             log_id: entry.log_id(),
         };
-        self.core.borrow().node.replica().state().festival_of_log(log)
+        self.core
+            .borrow()
+            .node
+            .replica()
+            .state()
+            .festival_of_log(log)
     }
 
     /// The festivals and every festival above them (a change shows in a parent's views too).

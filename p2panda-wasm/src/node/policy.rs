@@ -151,7 +151,12 @@ impl BrowserNode {
     }
 
     /// Put a request to the app's callback; `None` when it leaves it to the owner or times out.
-    async fn ask(&self, policy: String, request: Request, home: FestivalId) -> Option<Authorization> {
+    async fn ask(
+        &self,
+        policy: String,
+        request: Request,
+        home: FestivalId,
+    ) -> Option<Authorization> {
         let (sender, receiver) = oneshot::channel();
         let id = {
             let mut core = self.core.borrow_mut();
@@ -166,7 +171,9 @@ impl BrowserNode {
             festival: home,
             request: RequestJs::from(&request),
         });
-        let verdict = futures::future::select(receiver, Box::pin(crate::time::sleep(CALLBACK_TIMEOUT_MS))).await;
+        let verdict =
+            futures::future::select(receiver, Box::pin(crate::time::sleep(CALLBACK_TIMEOUT_MS)))
+                .await;
         let verdict = match verdict {
             futures::future::Either::Left((Ok(verdict), _)) => verdict?,
             _ => {

@@ -175,12 +175,7 @@ impl Inner {
             self.handler(|inner, _| inner.on_open()),
             self.handler(|inner, event| inner.on_message(event)),
             self.handler(|inner, _| inner.shutdown(LinkError::Closed)),
-            self.handler(|inner, event| {
-                let detail = js_sys::Reflect::get(&event, &JsValue::from_str("error"))
-                    .map(|e| js_message(&e))
-                    .unwrap_or_default();
-                inner.shutdown(LinkError::Failed(format!("data channel error: {detail}")));
-            }),
+            self.handler(|inner, event| inner.on_channel_error(event)),
             self.handler(|inner, _| {
                 inner.pump();
                 inner.notify_writable();
@@ -212,6 +207,22 @@ impl Inner {
             return;
         }
         self.attach(dc);
+    }
+
+    /// The channel failed. An SCTP "User-Initiated Abort" (cause 12) is how the remote end's
+    /// `close()` of its connection arrives, so that counts as an orderly close.
+    fn on_channel_error(self: &Rc<Self>, event: JsValue) {
+        const SCTP_USER_INITIATED_ABORT: f64 = 12.0;
+        let error = js_sys::Reflect::get(&event, &JsValue::from_str("error")).ok();
+        let cause = error
+            .as_ref()
+            .and_then(|e| js_sys::Reflect::get(e, &JsValue::from_str("sctpCauseCode")).ok())
+            .and_then(|c| c.as_f64());
+        if cause == Some(SCTP_USER_INITIATED_ABORT) {
+            return self.shutdown(LinkError::Closed);
+        }
+        let detail = error.map(|e| js_message(&e)).unwrap_or_default();
+        self.shutdown(LinkError::Failed(format!("data channel error: {detail}")));
     }
 
     fn on_open(self: &Rc<Self>) {

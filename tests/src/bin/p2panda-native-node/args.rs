@@ -73,7 +73,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, ArgsError> 
         if !known.contains(&flag.as_str()) {
             return Err(ArgsError::Unknown(flag));
         }
-        let value = args.next().ok_or_else(|| ArgsError::NoValue(flag.clone()))?;
+        let value = args
+            .next()
+            .ok_or_else(|| ArgsError::NoValue(flag.clone()))?;
         match flag.as_str() {
             "--rendezvous" => {
                 loopback_url(&value).map_err(|reason| bad("--rendezvous", &value, reason))?;
@@ -87,7 +89,11 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, ArgsError> 
             "--entries" => {
                 let n: usize = value.parse().map_err(|e| bad("--entries", &value, e))?;
                 if n == 0 {
-                    return Err(bad("--entries", &value, "counts the festival, so at least 1"));
+                    return Err(bad(
+                        "--entries",
+                        &value,
+                        "counts the festival, so at least 1",
+                    ));
                 }
                 entries = Some(n);
             }
@@ -126,10 +132,11 @@ fn loopback_url(url: &str) -> Result<(), &'static str> {
     let host = match authority.strip_prefix('[') {
         // [::1]:port
         Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
     };
-    let loopback =
-        host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if loopback {
         Ok(())
     } else {
@@ -147,8 +154,9 @@ mod tests {
 
     #[test]
     fn parses_both_starts() {
-        let args = parse_line("--rendezvous ws://127.0.0.1:4040 --create-festival Fest --entries 5")
-            .unwrap();
+        let args =
+            parse_line("--rendezvous ws://127.0.0.1:4040 --create-festival Fest --entries 5")
+                .unwrap();
         assert_eq!(
             args.start,
             Start::Create {
@@ -156,7 +164,7 @@ mod tests {
                 entries: 5
             }
         );
-        let hex = "ab".repeat(32);
+        let hex = "ab".repeat(p2panda_core::hash::HASH_LEN);
         let args = parse_line(&format!(
             "--festival {hex} --rendezvous ws://[::1]:1/ --misbehave forged"
         ))

@@ -1,4 +1,6 @@
 //! Commands on stdin, one JSON object a line, each answered with one `{"reply": ...}` line.
+//! A command's `marker` and `id` fields, if any, are echoed in its reply, so a caller can match
+//! replies to requests.
 
 use std::time::Duration;
 
@@ -14,19 +16,38 @@ use crate::overlay::Overlay;
 const QUIT_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether to go on after a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
     Continue,
-    Quit,
+    /// Quit, then answer this command with [`quitted`].
+    Quit(Value),
 }
 
-fn error_reply(command: &str, code: &str, error: impl ToString) {
-    output::emit(json!({
-        "reply": command,
-        "ok": false,
-        "code": code,
-        "error": error.to_string(),
-    }));
+/// Fields echoed from a command into its reply.
+const ECHOED: [&str; 2] = ["marker", "id"];
+
+/// Writes the reply to `command`, with its echoed fields.
+fn reply(command: &Value, mut reply: Value) {
+    if let Some(fields) = reply.as_object_mut() {
+        for name in ECHOED {
+            if let Some(value) = command.get(name) {
+                fields.insert(name.into(), value.clone());
+            }
+        }
+    }
+    output::emit(reply);
+}
+
+fn error_reply(command: &Value, name: &str, code: &str, error: impl ToString) {
+    reply(
+        command,
+        json!({
+            "reply": name,
+            "ok": false,
+            "code": code,
+            "error": error.to_string(),
+        }),
+    );
 }
 
 /// Runs one command line.
@@ -38,23 +59,38 @@ pub fn handle(line: &str, peer: &NativePeer, festival: Topic, overlay: &Overlay)
     let command: Value = match serde_json::from_str(line) {
         Ok(command) => command,
         Err(e) => {
-            error_reply("error", "BAD_COMMAND", format!("not JSON: {e}"));
+            error_reply(
+                &Value::Null,
+                "error",
+                "BAD_COMMAND",
+                format!("not JSON: {e}"),
+            );
             return Flow::Continue;
         }
     };
     match command.get("cmd").and_then(Value::as_str) {
         Some("publish-resource") => publish_resource(&command, peer, festival),
-        Some("status") => status(peer, festival, overlay),
-        Some("quit") => return Flow::Quit,
-        Some(other) => error_reply(other, "UNKNOWN_COMMAND", "try publish-resource, status or quit"),
-        None => error_reply("error", "BAD_COMMAND", "no \"cmd\" string"),
+        Some("status") => status(&command, peer, festival, overlay),
+        Some("quit") => return Flow::Quit(command.clone()),
+        Some(other) => error_reply(
+            &command,
+            other,
+            "UNKNOWN_COMMAND",
+            "try publish-resource, status or quit",
+        ),
+        None => error_reply(&command, "error", "BAD_COMMAND", "no \"cmd\" string"),
     }
     Flow::Continue
 }
 
 fn publish_resource(command: &Value, peer: &NativePeer, festival: Topic) {
     let Some(name) = command.get("name").and_then(Value::as_str) else {
-        return error_reply("publish-resource", "BAD_COMMAND", "no \"name\" string");
+        return error_reply(
+            command,
+            "publish-resource",
+            "BAD_COMMAND",
+            "no \"name\" string",
+        );
     };
     let operation = Operation::ResourceCreate(ResourceCreate {
         festival,
@@ -64,18 +100,21 @@ fn publish_resource(command: &Value, peer: &NativePeer, festival: Topic) {
         policy: PolicyKind::Fcfs,
     });
     match peer.try_publish(&operation) {
-        Ok(id) => output::emit(json!({
-            "reply": "publish-resource",
-            "ok": true,
-            "id": id.to_hex(),
-            "entries": peer.with_node(|n| n.replica().store().len()),
-        })),
-        Err(e) => error_reply("publish-resource", "INVALID_OPERATION", e),
+        Ok(id) => reply(
+            command,
+            json!({
+                "reply": "publish-resource",
+                "ok": true,
+                "resource": id.to_hex(),
+                "entries": peer.with_node(|n| n.replica().store().len()),
+            }),
+        ),
+        Err(e) => error_reply(command, "publish-resource", "INVALID_OPERATION", e),
     }
 }
 
-fn status(peer: &NativePeer, festival: Topic, overlay: &Overlay) {
-    let reply = peer.with_node(|node| {
+fn status(command: &Value, peer: &NativePeer, festival: Topic, overlay: &Overlay) {
+    let status = peer.with_node(|node| {
         let state = node.replica().state();
         let view = state.festival(festival);
         let resources: Vec<String> = view
@@ -112,10 +151,15 @@ fn status(peer: &NativePeer, festival: Topic, overlay: &Overlay) {
             "links": overlay.link_count(),
         })
     });
-    output::emit(reply);
+    reply(command, status);
 }
 
-/// Says goodbye on every link and waits (boundedly) for the links to close.
+/// The reply to `quit`, once the node has said goodbye and left the rendezvous.
+pub fn quitted(command: &Value) {
+    reply(command, json!({ "reply": "quit", "ok": true }));
+}
+
+/// Says goodbye on every link and waits (boundedly) for the links to close. The caller replies.
 pub async fn quit(peer: &NativePeer) {
     for id in peer.linked() {
         peer.close(id);
@@ -124,5 +168,4 @@ pub async fn quit(peer: &NativePeer) {
     while !peer.linked().is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    output::emit(json!({ "reply": "quit", "ok": true }));
 }

@@ -145,7 +145,7 @@ async fn run(args: Args) -> Result<(), StartError> {
     let mut events = peer.events();
     let mut signals = peer.signals();
 
-    let (server, mut from_server) = server::connect(&args.rendezvous)
+    let (server, mut from_server, closer) = server::connect(&args.rendezvous)
         .await
         .map_err(StartError::Rendezvous)?;
     let (me, room) = (SessionId::random(), room_of(&festival));
@@ -183,7 +183,7 @@ async fn run(args: Args) -> Result<(), StartError> {
 
     let (results_tx, mut results) = mpsc::channel(16);
     let mut overlay = Overlay::new(me, room, peer.clone(), server, results_tx);
-    overlay.from_server(&first);
+    overlay.server_message(&first);
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut server_open = true;
     let mut stored = entries;
@@ -193,15 +193,17 @@ async fn run(args: Args) -> Result<(), StartError> {
                 let line = match line {
                     Ok(Some(line)) => line,
                     // End of input (or unreadable input): as `quit`.
-                    Ok(None) | Err(_) => "{\"cmd\":\"quit\"}".to_owned(),
+                    Ok(None) | Err(_) => r#"{"cmd":"quit"}"#.to_owned(),
                 };
-                if commands::handle(&line, &peer, festival, &overlay) == commands::Flow::Quit {
+                if let commands::Flow::Quit(command) = commands::handle(&line, &peer, festival, &overlay) {
                     commands::quit(&peer).await;
+                    closer.close().await;
+                    commands::quitted(&command);
                     return Ok(());
                 }
             }
             message = from_server.recv(), if server_open => match message {
-                Some(FromServer::Message(bytes)) => overlay.from_server(&bytes),
+                Some(FromServer::Message(bytes)) => overlay.server_message(&bytes),
                 Some(FromServer::Closed(why)) => {
                     server_open = false;
                     overlay.server_closed();
@@ -213,7 +215,7 @@ async fn run(args: Args) -> Result<(), StartError> {
                 }
             },
             Some(dialed) = results.recv() => overlay.dialed(dialed),
-            Some((from, bytes)) = signals.recv() => overlay.from_link(from, &bytes),
+            Some((from, bytes)) = signals.recv() => overlay.link_message(from, &bytes),
             Some(first) = events.recv() => {
                 // Everything already queued, so a burst of stored entries is one line.
                 let mut batch = vec![first];

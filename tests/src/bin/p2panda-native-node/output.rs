@@ -13,27 +13,27 @@ pub fn emit(value: Value) {
     let _ = out.flush();
 }
 
-/// An event line.
-pub fn event(kind: &str, mut fields: Value) {
-    if let Some(object) = fields.as_object_mut() {
-        object.insert("event".into(), kind.into());
+/// An event line: `{"event": kind, ...fields}`.
+pub fn event(kind: &str, fields: Value) {
+    let mut line = serde_json::Map::new();
+    line.insert("event".into(), kind.into());
+    if let Value::Object(fields) = fields {
+        line.extend(fields);
     }
-    emit(fields);
+    emit(Value::Object(line));
 }
 
 /// The `dropped` event for a link that closed, with why its session ended.
 pub fn dropped(peer: u64, error: Option<&SyncError>) {
-    let mut fields = json!({ "peer": peer });
     let (code, by) = match error {
         None => ("LINK_CLOSED", "link"),
-        Some(SyncError::Closed(reason)) => {
-            fields["closeReason"] = close_reason(*reason).into();
-            ("SYNC_CLOSED", "peer")
-        }
+        Some(SyncError::Closed(_)) => ("SYNC_CLOSED", "peer"),
         Some(error) => (sync_code(error), "self"),
     };
-    fields["code"] = code.into();
-    fields["by"] = by.into();
+    let mut fields = json!({ "peer": peer, "code": code, "by": by });
+    if let Some(SyncError::Closed(reason)) = error {
+        fields["closeReason"] = close_reason(*reason).into();
+    }
     if let Some(error) = error {
         fields["reason"] = error.to_string().into();
     }

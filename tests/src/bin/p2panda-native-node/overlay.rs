@@ -151,7 +151,7 @@ impl Overlay {
     }
 
     /// A message from the rendezvous.
-    pub fn from_server(&mut self, bytes: &[u8]) {
+    pub fn server_message(&mut self, bytes: &[u8]) {
         match SignalMessage::decode(bytes) {
             Ok(message) => self.handle_signal(Path::Server, message),
             Err(error) => output::event(
@@ -295,14 +295,19 @@ impl Overlay {
             role,
             result,
         } = dialed;
-        if self.dialing.get(&remote).is_some_and(|d| d.attempt == attempt) {
+        if self
+            .dialing
+            .get(&remote)
+            .is_some_and(|d| d.attempt == attempt)
+        {
             self.dialing.remove(&remote);
         }
         let link = match result {
             Ok(link) => link,
             Err(DialError::Abandoned) => return,
             Err(error) => {
-                let fields = json!({ "role": role, "via": path.name(), "error": error.to_string() });
+                let fields =
+                    json!({ "role": role, "via": path.name(), "error": error.to_string() });
                 return output::event("dial-failed", fields);
             }
         };
@@ -339,7 +344,7 @@ impl Overlay {
 
     /// A signaling message from a neighbour: for this node as a client (replies to its joins,
     /// signals addressed to it), or for the rendezvous it runs for its neighbours.
-    pub fn from_link(&mut self, peer: PeerId, bytes: &[u8]) {
+    pub fn link_message(&mut self, peer: PeerId, bytes: &[u8]) {
         let Ok(message) = SignalMessage::decode(bytes) else {
             // As broken as garbage frames would be.
             return self.hang_up(peer);

@@ -4,13 +4,16 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use p2panda_core::signal::MAX_SIGNAL_SIZE;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Messages waiting to be written to the rendezvous; more are dropped (dials time out).
 const OUTBOX: usize = 64;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing waits for the rendezvous to confirm.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the connection task reports.
 #[derive(Debug)]
@@ -21,11 +24,26 @@ pub enum FromServer {
     Closed(String),
 }
 
+/// Ends the connection with a WebSocket close handshake.
+pub struct Closer {
+    close: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Closer {
+    /// Sends the close frame and waits (boundedly) for the connection task to finish.
+    pub async fn close(self) {
+        let _ = self.close.send(());
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.task).await;
+    }
+}
+
 /// Connects to the rendezvous at `url` and spawns the task that owns the connection. Returns
-/// where to put outgoing messages and where incoming ones (and the end) are reported.
+/// where to put outgoing messages, where incoming ones (and the end) are reported, and the
+/// handle that closes it.
 pub async fn connect(
     url: &str,
-) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Receiver<FromServer>), String> {
+) -> Result<(mpsc::Sender<Vec<u8>>, mpsc::Receiver<FromServer>, Closer), String> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_SIGNAL_SIZE))
         .max_frame_size(Some(MAX_SIGNAL_SIZE));
@@ -36,10 +54,21 @@ pub async fn connect(
         .map_err(|e| e.to_string())?;
     let (outbox, mut outgoing) = mpsc::channel::<Vec<u8>>(OUTBOX);
     let (incoming, inbox) = mpsc::channel(OUTBOX);
-    tokio::spawn(async move {
+    let (close, mut closing) = oneshot::channel();
+    let task = tokio::spawn(async move {
         let (mut sink, mut stream) = socket.split();
         let end = loop {
             tokio::select! {
+                _ = &mut closing => {
+                    let _ = sink.close().await;
+                    // Read until the rendezvous confirms, so the handshake completes.
+                    while let Some(Ok(message)) = stream.next().await {
+                        if message.is_close() {
+                            break;
+                        }
+                    }
+                    break "closed by this node".to_owned();
+                }
                 message = outgoing.recv() => {
                     let Some(message) = message else {
                         let _ = sink.close().await;
@@ -64,5 +93,5 @@ pub async fn connect(
         };
         let _ = incoming.send(FromServer::Closed(end)).await;
     });
-    Ok((outbox, inbox))
+    Ok((outbox, inbox, Closer { close, task }))
 }
