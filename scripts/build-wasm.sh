@@ -30,7 +30,7 @@ cat >"$PKG/package.json" <<JSON
   "main": "index.js",
   "module": "index.js",
   "types": "index.d.ts",
-  "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" }, "./worker.js": "./worker.js" },
+  "exports": { ".": { "types": "./index.d.ts", "default": "./index.js" }, "./p2panda_wasm.js": { "types": "./p2panda_wasm.d.ts", "default": "./p2panda_wasm.js" }, "./worker.js": "./worker.js" },
   "files": ["index.js", "index.d.ts", "worker.js", "p2panda_wasm.js", "p2panda_wasm.d.ts", "p2panda_wasm_bg.wasm", "p2panda_wasm_bg.wasm.d.ts"],
   "sideEffects": ["./worker.js"]
 }

@@ -64,7 +64,15 @@ build_for_browser_tests() {
 
 # Playwright drives headless Chromium against pages served from 127.0.0.1, inside the namespace.
 app_level_browser_tests() {
-    in_loopback_namespace node --test --test-concurrency=1 p2panda-wasm/browser-tests/
+    in_loopback_namespace node --test --test-concurrency=1 \
+        p2panda-wasm/browser-tests/persistence.test.mjs p2panda-wasm/browser-tests/sync.test.mjs
+}
+
+# The packed package in a fresh Vite app, and its TypeScript types. Outside the namespace: the
+# app's `npm install` may need the registry; its pages open no WebRTC connection.
+package_tests() {
+    node --test --test-concurrency=1 \
+        p2panda-wasm/browser-tests/vite-app.test.mjs p2panda-wasm/browser-tests/types.test.mjs
 }
 
 step "cargo fmt --check" cargo fmt --all --check
@@ -75,6 +83,7 @@ step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WAS
 step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
 step "build the npm package, rendezvous and native node" build_for_browser_tests
 step "browser node tests (Playwright: persistence, WebRTC sync, bad peers)" app_level_browser_tests
+step "npm package: fresh Vite app (build and dev) and TypeScript types" package_tests
 
 printf '\n\033[1m==> summary\033[0m\n'
 printf '  %s\n' "${results[@]}"

@@ -1,15 +1,16 @@
 // The npm package works in a fresh Vite 7 app set up with the README's steps only: `npm pack` of
 // p2panda-wasm/pkg, `npm install ./p2panda-*.tgz` next to vite, the documented vite.config.js,
-// and `import { openNode } from 'p2panda'`. Both the production build (served statically) and
+// and `import { openNode } from 'p2panda'` (plus the low-level 'p2panda/p2panda_wasm.js'). Both the production build (served statically) and
 // the dev server must load the node's Worker and WebAssembly: the page shows a festival and a
 // resource that went through the worker's store.
 //
 // Packages come from npm's cache when it has them (`--prefer-offline`), so after
 // `scripts/setup.sh` this also runs inside the loopback-only network namespace.
+// P2PANDA_PKG=DIR tests another build of the package instead of p2panda-wasm/pkg.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,15 +18,13 @@ import { promisify } from 'node:util';
 import { launchBrowser, ROOT } from './harness.mjs';
 import { serve } from '../../scripts/serve.mjs';
 
-const PKG = join(ROOT, 'p2panda-wasm', 'pkg');
+const PKG = process.env.P2PANDA_PKG ?? join(ROOT, 'p2panda-wasm', 'pkg');
 const PKG_FILES = ['package.json', 'index.js', 'worker.js', 'p2panda_wasm.js', 'p2panda_wasm_bg.wasm'];
 
 // Exactly the config the README's "Use with Vite" section documents.
 const VITE_CONFIG = `import { defineConfig } from 'vite';
 
 export default defineConfig({
-  // p2panda's worker is an ES module (it uses top-level await).
-  worker: { format: 'es' },
   // Serve p2panda unbundled in dev, so its worker.js and .wasm are found next to index.js.
   optimizeDeps: { exclude: ['p2panda'] },
 });
@@ -54,8 +53,9 @@ const INDEX_HTML = `<!doctype html>
 `;
 
 // What an app author writes: open a node, create a festival and a resource, read them back
-// (from the worker's IndexedDB store) and show them.
+// (from the worker's IndexedDB store) and show them; sign and verify with the low-level exports.
 const MAIN_JS = `import { openNode } from 'p2panda';
+import { KeyPair, verifySignature } from 'p2panda/p2panda_wasm.js';
 
 const out = document.querySelector('#out');
 function show(id, text) {
@@ -76,6 +76,10 @@ try {
   const resource = await node.resource(festival, stage);
   show('festival', stored.name);
   show('resource', resource.name + ' @ ' + resource.kind.address);
+  // The low-level exports share the module openNode initialized.
+  const keys = new KeyPair();
+  const message = new TextEncoder().encode('hello');
+  show('signature', String(verifySignature(keys.publicKey(), message, keys.sign(message))));
   document.title = 'ready';
 } catch (error) {
   show('error', (error.code ?? error.name) + ': ' + error.message);
@@ -100,7 +104,7 @@ before(async () => {
   const missing = PKG_FILES.filter((f) => !existsSync(join(PKG, f)));
   assert.deepEqual(missing, [], `p2panda-wasm/pkg is incomplete; run ./scripts/build-wasm.sh`);
   dir = mkdtempSync(join(tmpdir(), 'p2panda-vite-'));
-  const launching = launchBrowser();
+  browser = await launchBrowser();
 
   const { stdout } = await run('npm', ['pack', PKG, '--pack-destination', dir, '--json'], dir);
   const [{ filename }] = JSON.parse(stdout);
@@ -111,9 +115,8 @@ before(async () => {
   writeFileSync(join(app, 'index.html'), INDEX_HTML);
   writeFileSync(join(app, 'main.js'), MAIN_JS);
   writeFileSync(join(app, 'vite.config.js'), VITE_CONFIG);
+  // Offline (the namespace) this needs vite in npm's cache, which the root `npm install` left there.
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join('..', filename)], app);
-
-  browser = await launching;
 });
 after(async () => {
   await browser?.close();
@@ -134,7 +137,9 @@ async function visit(url) {
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
     await page.goto(url);
-    await page.waitForFunction(() => document.title !== 'loading', null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.title !== 'loading', null, { timeout: 30_000 }).catch((error) => {
+      throw new Error(`${error.message}\npage errors:\n${errors.join('\n')}`);
+    });
     const shown = await page.evaluate(() =>
       Object.fromEntries([...document.querySelectorAll('#out li')].map((li) => [li.id, li.textContent])),
     );
@@ -146,7 +151,8 @@ async function visit(url) {
 }
 
 function assertNodeRan({ shown, wasm, workers, errors }) {
-  assert.deepEqual(shown, { festival: 'Vite fest', resource: 'Main stage @ Field 1' }, errors.join('\n'));
+  const expected = { festival: 'Vite fest', resource: 'Main stage @ Field 1', signature: 'true' };
+  assert.deepEqual(shown, expected, errors.join('\n'));
   // The page and the worker each instantiate the module.
   assert.ok(wasm.length >= 1, 'no .wasm was fetched');
   for (const response of wasm) assert.deepEqual(response, { status: 200, type: 'application/wasm' });
@@ -214,4 +220,17 @@ test('vite dev server: the app runs the node (p2panda served unbundled from node
   } finally {
     await dev.stop();
   }
+});
+
+test('TypeScript finds the types of the installed package through its package.json', async () => {
+  // types/example.ts, resolved as an app resolves 'p2panda': node_modules/p2panda, "exports".
+  const project = join(dir, 'typecheck');
+  mkdirSync(project);
+  copyFileSync(join(ROOT, 'p2panda-wasm', 'browser-tests', 'types', 'example.ts'), join(app, 'example.ts'));
+  const compilerOptions = {
+    target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'],
+    strict: true, noEmit: true, types: [],
+  };
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['../app/example.ts'] }));
+  await run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', project, '--pretty', 'false'], app);
 });

@@ -34,7 +34,6 @@
 //! two DTLS fingerprints; the sync handshake signs them so a key proof cannot be relayed onto
 //! another connection.
 
-mod binding;
 mod channel;
 mod sdp;
 mod setup;
@@ -43,8 +42,9 @@ mod wire;
 
 use wasm_bindgen::{JsCast, JsValue};
 
-pub use binding::binding_of;
 pub use channel::Link;
+/// The rule lives in the core so the native link computes the very same bytes.
+pub use p2panda_core::signal::binding_of;
 pub use setup::{answer, offer, PendingAnswer, PendingLink};
 pub use wire::{
     CREDIT_BATCH, MAX_FRAME, MAX_SIGNAL, RECV_WINDOW_FRAMES, TAG_CREDIT, TAG_FRAME, TAG_SIGNAL,

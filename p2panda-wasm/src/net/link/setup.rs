@@ -12,7 +12,7 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use super::binding::binding_of;
+use super::binding_of;
 use super::channel::{Inner, Link, Opened};
 use super::sdp::check_loopback;
 use super::timer::within;

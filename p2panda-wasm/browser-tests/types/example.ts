@@ -1,0 +1,43 @@
+// An app's use of the p2panda API, type-checked (never run) against pkg/index.d.ts. The
+// `@ts-expect-error` lines must fail to type-check: if the types went loose (e.g. `any`),
+// tsc reports those directives as unused.
+import { openNode, P2pandaError, type Festival, type Peer, type Resource } from 'p2panda';
+
+export async function example(): Promise<void> {
+  const node = await openNode({ name: 'example', broadcastChannel: false, maxConnections: 4 });
+  const festival: string = await node.createFestival({ name: 'Summer camp', description: 'by the lake' });
+  const stage = await node.createResource(festival, {
+    name: 'Stage',
+    kind: { type: 'location', address: 'Lakeside 1', geo: { lat: 52.5, lon: 13.4 } },
+    policy: { custom: 'weekdays-only' },
+  });
+
+  const unsubscribe: () => void = node.subscribe(festival, (changed: string) => console.log(changed));
+  unsubscribe();
+
+  const peers: Peer[] = await node.peers();
+  const caughtUp: boolean = peers.every((p) => p.caughtUp && p.via !== 'nowhere');
+  console.log(caughtUp);
+
+  await node.registerPolicy('weekdays-only', (request, of) => {
+    const day = new Date(request.start).getUTCDay();
+    return day === 0 || day === 6 ? { decision: 'deny', reason: `weekend at ${of}` } : 'grant';
+  });
+
+  const info: Festival | null = await node.festival(festival);
+  const resource: Resource | null = await node.resource(festival, stage);
+  if (resource?.kind.type === 'location') console.log(info?.name, resource.kind.address);
+
+  node.on('error', (error: P2pandaError) => console.error(error.code, error.message));
+
+  // @ts-expect-error a location needs `type: 'location'`, not a made-up kind
+  await node.createResource(festival, { name: 'Van', kind: { type: 'vehicle' } });
+  // @ts-expect-error createFestival takes an object, not a bare name
+  await node.createFestival('Summer camp');
+  // @ts-expect-error a policy answers 'grant' or 'deny'
+  await node.registerPolicy('maybe', () => 'perhaps');
+  // @ts-expect-error unknown event name
+  node.on('joined', () => {});
+
+  await node.close();
+}
