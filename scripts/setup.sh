@@ -116,8 +116,10 @@ if package_json_has_deps; then
     command -v npm >/dev/null || apt_install nodejs npm
     if [[ -f "$ROOT/package-lock.json" ]]; then
         if [[ ! -d "$ROOT/node_modules" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
-            say "installing npm packages (npm ci)"
-            (cd "$ROOT" && npm ci --no-audit --no-fund) || die "npm ci failed: could not install the npm packages from the npm registry"
+            # `npm install`, not `npm ci`: with `omit-lockfile-registry-resolved` (set on these
+            # machines) npm writes locks that `npm ci` then calls out of sync. The lock still pins.
+            say "installing npm packages (npm install, versions from package-lock.json)"
+            (cd "$ROOT" && npm install --no-audit --no-fund) || die "npm install failed: could not install the npm packages from the npm registry"
         fi
     elif [[ ! -d "$ROOT/node_modules" ]]; then
         say "installing npm packages (npm install)"
