@@ -36,10 +36,10 @@ async function join(festival, { wait = true, timeout = 60_000 } = {}) {
 }
 
 /** Write `count` entries into `festival` (see workload.js); resolves to the time it took. */
-async function write({ festival, count, seed, inFlight }) {
+async function write({ festival, count, seed, inFlight, careless }) {
   const started = performance.now();
   const written = await writeShare(node, festival, {
-    count, seed, inFlight, onProgress: (n) => (document.title = `wrote ${n}`),
+    count, seed, inFlight, careless, onProgress: (n) => (document.title = `wrote ${n}`),
   });
   const ms = performance.now() - started;
   log(`wrote ${written} entries in ${Math.round(ms)} ms`);
@@ -89,15 +89,59 @@ async function follow({ festival, n, everyMs = 100, timeout = 600_000 }) {
   const longTasks = stopLongTasks();
   const agentMemory = await stopAgentMemory();
   log(`synced ${n} entries in ${Math.round(ms)} ms`);
-  return { ms, firstUsable, slowestPoll, longTasks, agentMemory, samples };
+  const shape = {
+    resources: (await node.resources(festival)).length,
+    conflicts: (await node.conflicts(festival)).length,
+  };
+  return { ms, firstUsable, slowestPoll, longTasks, agentMemory, shape, samples };
 }
 
-/** Open the stored node `name` again (after a reload) and time it until it holds `n` entries. */
+/**
+ * Open the stored node `name` again (after a reload) and time it until it holds `n` entries.
+ * Right after a reload the old page's Worker may still hold the store's lock: retry on
+ * STORE_IN_USE, and report that wait apart.
+ */
 async function reopen({ name, n }) {
+  const reloaded = performance.now();
+  for (;;) {
+    const started = performance.now();
+    try {
+      await open({ name });
+    } catch (error) {
+      if (error.code !== 'STORE_IN_USE' || started - reloaded > 10_000) throw error;
+      await sleep(20);
+      continue;
+    }
+    await waitForEntries(n);
+    return { ms: performance.now() - started, lockWait: started - reloaded };
+  }
+}
+
+/**
+ * For comparison with `reopen`: read the stored entries of node `name` straight from IndexedDB
+ * the way the node loads them (`getAll` in batches of 20,000), without decoding them. Relies on
+ * the store's layout (database `p2panda:<name>`, object store `entries`, see src/store).
+ */
+async function readEntries({ name, batch = 20_000 }) {
   const started = performance.now();
-  await open({ name });
-  await waitForEntries(n);
-  return { ms: performance.now() - started };
+  const done = (request) => new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const db = await done(indexedDB.open(`p2panda:${name}`));
+  const store = db.transaction('entries').objectStore('entries');
+  let count = 0;
+  let bytes = 0;
+  let range;
+  for (;;) {
+    const values = await done(store.getAll(range, batch));
+    count += values.length;
+    for (const value of values) bytes += value.byteLength;
+    if (values.length < batch) break;
+    range = IDBKeyRange.lowerBound(values.at(-1).slice(0, 48), true);
+  }
+  db.close();
+  return { ms: performance.now() - started, count, bytes };
 }
 
 /**
@@ -128,7 +172,7 @@ async function close() {
 }
 
 window.bench = {
-  open, createFestival, join, write, waitForEntries, follow, reopen, verifyRate, close,
+  open, createFestival, join, write, waitForEntries, follow, reopen, readEntries, verifyRate, close,
   entryCount: () => node.entryCount(),
   // Pairing by invite code (run.mjs carries the codes between pages).
   createInvite: () => node.createInvite(),

@@ -1,6 +1,7 @@
-// A festival's worth of writes through the public JS API, deterministic per seed: a few
-// resources, many events (some requesting resources, which the owner then grants or denies),
-// event updates and cancellations, now and then a resource change.
+// A festival's worth of writes through the public JS API: a few resources, many events (some
+// requesting resources, which the owner then grants while free or denies), event updates and
+// cancellations, now and then a resource change. `seed` shapes it; with several calls in flight
+// their order (and so the ids) varies from run to run.
 //
 // Every entry comes from exactly one API call (resources use the 'manual' policy, so nothing is
 // answered automatically), which is what lets a writer stop at an exact entry count.
@@ -29,7 +30,7 @@ function random(seed) {
  * waiting at once (the node still commits them one by one; this only hides the page ↔ worker
  * round trip). `onProgress(written)` is called now and then.
  */
-export async function writeShare(node, festival, { count, seed = 1, inFlight = 16, onProgress }) {
+export async function writeShare(node, festival, { count, seed = 1, inFlight = 16, careless = false, onProgress }) {
   const rnd = random(seed);
   const pick = (list) => list[Math.floor(rnd() * list.length)];
   const words = (n) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
@@ -46,6 +47,13 @@ export async function writeShare(node, festival, { count, seed = 1, inFlight = 1
   };
 
   const resources = [];
+  const granted = new Map(); // resource → [{ start, end }] this owner granted
+  const book = (resource, { start, end }) => {
+    const slots = granted.get(resource) ?? [];
+    if (slots.some((s) => s.start < end && start < s.end)) return false;
+    granted.set(resource, [...slots, { start, end }]);
+    return true;
+  };
   const plainEvents = []; // events without requests: free to update or cancel
   let reserved = 0;
   let written = 0;
@@ -72,9 +80,12 @@ export async function writeShare(node, festival, { count, seed = 1, inFlight = 1
         // An event asking for one or two resources, then the owner's answers.
         const wanted = [...new Set([pick(resources), pick(resources)])];
         reserved += 1 + wanted.length;
-        const event = await node.createEvent(festival, { title: words(3), description: words(12), ...slot(), resources: wanted });
+        const times = slot();
+        const event = await node.createEvent(festival, { title: words(3), description: words(12), ...times, resources: wanted });
         for (const resource of wanted) {
-          const grant = rnd() < 0.85;
+          // Like a careful owner: grant only what is still free (now and then not even that).
+          // A `careless` one grants overlapping bookings too, which makes conflicts.
+          const grant = rnd() < 0.95 && (careless || book(resource, times));
           await node.authorize(festival, { event, resource, decision: grant ? 'grant' : 'deny', reason: grant ? undefined : 'taken' });
         }
         done(1 + wanted.length);
