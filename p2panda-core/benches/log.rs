@@ -3,15 +3,16 @@
 //! `cargo bench -p p2panda-core --bench log` prints the figures; `cargo test --benches` runs each
 //! benchmark once. The target: full `Entry::verify` within 1.2× of the bare `verify_strict`.
 //!
-//! The `breakdown` group splits `Entry::decode` into its parts, and `decode_single_pass` times a
-//! prototype decoder (parse the canonical layout directly, decompress the author key once) to size
-//! the saving of replacing bamboo-rs-core's decode + re-encode.
+//! The `breakdown` group splits decoding into its parts: `Entry::decode` reads the canonical layout
+//! in one pass and decompresses the author key once; with a [`KeyCache`] that knows the author (as
+//! a store does) it decompresses nothing. bamboo-rs-core's decode and re-encode, which the log
+//! used before (decompressing the key twice), are timed beside it.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion};
 use p2panda_core::hash::Hash;
-use p2panda_core::identity::{KeyPair, PublicKey};
+use p2panda_core::identity::{KeyCache, KeyPair, PublicKey};
 use p2panda_core::log::{lipmaa_seq, Entry, MAX_ENTRY_SIZE};
 
 /// The position of the measured entry: lipmaa(1000) = 996, so it carries both links (the largest
@@ -154,146 +155,24 @@ fn bench_breakdown(c: &mut Criterion) {
     c.bench_function("breakdown/verify_payload (200 bytes)", |b| {
         b.iter(|| entry.verify_payload(black_box(&setup.payload)).unwrap())
     });
-    c.bench_function("breakdown/decode_single_pass (prototype)", |b| {
-        b.iter(|| single_pass::decode(black_box(&bytes)).unwrap())
+    let mut keys = KeyCache::new();
+    keys.insert(entry.author());
+    c.bench_function("breakdown/Entry::decode_with_keys (author cached)", |b| {
+        b.iter(|| Entry::decode_with_keys(black_box(&bytes), &keys).unwrap())
     });
-    c.bench_function("breakdown/decode_single_pass + verify (prototype)", |b| {
+    c.bench_function("breakdown/decode_with_keys + verify_with_keys", |b| {
         b.iter(|| {
-            let decoded = single_pass::decode(black_box(&bytes)).unwrap();
-            // What `Entry::verify` does after decoding: payload, links, signature.
-            assert_eq!(decoded.payload_hash, Hash::digest(&setup.payload));
-            assert_eq!(decoded.backlink, Some(setup.backlink().hash()));
-            assert_eq!(decoded.lipmaa_link, Some(setup.lipmaa().hash()));
-            let (signed, signature) = bytes.split_at(bytes.len() - 64);
-            decoded.author.verify(signed, signature).unwrap()
+            Entry::decode_with_keys(black_box(&bytes), &keys)
+                .unwrap()
+                .verify_with_keys(
+                    Some(&setup.payload),
+                    Some(setup.backlink()),
+                    Some(setup.lipmaa()),
+                    &keys,
+                )
+                .unwrap()
         })
     });
-
-    // The prototype must agree with `Entry::decode` on the entry it is timed on, and refuse the
-    // same single-bit flips and truncations of it.
-    for bit in 0..bytes.len() * 8 {
-        let mut flipped = bytes.clone();
-        flipped[bit / 8] ^= 1 << (bit % 8);
-        assert_eq!(
-            single_pass::decode(&flipped).is_some(),
-            Entry::decode(&flipped).is_ok(),
-            "bit {bit}"
-        );
-    }
-    for len in 0..bytes.len() {
-        assert!(single_pass::decode(&bytes[..len]).is_none());
-    }
-    let decoded = single_pass::decode(&bytes).unwrap();
-    assert_eq!(decoded.author, entry.author());
-    assert_eq!(decoded.log_id, entry.log_id());
-    assert_eq!(decoded.is_end_of_feed, entry.is_end_of_feed());
-    assert_eq!(decoded.seq_num, entry.seq_num());
-    assert_eq!(decoded.backlink, entry.backlink());
-    assert_eq!(decoded.lipmaa_link, entry.lipmaa_link());
-    assert_eq!(decoded.payload_hash, entry.payload_hash());
-    assert_eq!(decoded.payload_size, entry.payload_size());
-    assert_eq!(decoded.hash, entry.hash());
-}
-
-/// A prototype of a one-pass canonical decoder: reads the Bamboo layout (tag, author, log id, seq,
-/// lipmaa link when required, backlink, payload size, payload hash, signature), refuses anything
-/// but the canonical encoding while reading (tag 0 or 1, YAMF BLAKE2b type 0 and length 64,
-/// minimal varu64s, no trailing bytes), and decompresses the author key once, with dalek 2. Not a
-/// drop-in (no error detail), only to time the approach.
-mod single_pass {
-    use super::*;
-
-    pub struct Decoded {
-        pub author: PublicKey,
-        pub log_id: u64,
-        pub seq_num: u64,
-        pub backlink: Option<Hash>,
-        pub lipmaa_link: Option<Hash>,
-        pub payload_hash: Hash,
-        pub payload_size: u64,
-        pub is_end_of_feed: bool,
-        pub hash: Hash,
-    }
-
-    fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        if bytes.len() < n {
-            return None;
-        }
-        let (head, tail) = bytes.split_at(n);
-        *bytes = tail;
-        Some(head)
-    }
-
-    /// varu64, minimal encodings only.
-    fn varu64(bytes: &mut &[u8]) -> Option<u64> {
-        let first = take(bytes, 1)?[0];
-        if first < 248 {
-            return Some(first as u64);
-        }
-        let len = (first - 247) as usize;
-        let rest = take(bytes, len)?;
-        if rest[0] == 0 {
-            return None;
-        }
-        let value = rest.iter().fold(0u64, |v, &b| (v << 8) | b as u64);
-        (value >= 248).then_some(value)
-    }
-
-    fn yamf(bytes: &mut &[u8]) -> Option<Hash> {
-        if take(bytes, 2)? != [0, 64] {
-            return None;
-        }
-        Hash::from_bytes(take(bytes, 64)?).ok()
-    }
-
-    pub fn decode(input: &[u8]) -> Option<Decoded> {
-        decode_known(input, None)
-    }
-
-    /// As [`decode`], taking the author key already decompressed when its bytes are `known`'s
-    /// (as a store can: it holds the key of every log it has).
-    pub fn decode_known(input: &[u8], known: Option<&PublicKey>) -> Option<Decoded> {
-        let mut bytes = input;
-        let is_end_of_feed = match take(&mut bytes, 1)?[0] {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
-        let author_bytes = take(&mut bytes, 32)?;
-        let author = match known {
-            Some(known) if known.as_bytes()[..] == *author_bytes => *known,
-            _ => PublicKey::from_bytes(author_bytes).ok()?,
-        };
-        let log_id = varu64(&mut bytes)?;
-        let seq_num = varu64(&mut bytes)?;
-        if seq_num == 0 {
-            return None;
-        }
-        let (lipmaa_link, backlink) = if seq_num == 1 {
-            (None, None)
-        } else if lipmaa_seq(seq_num) != seq_num - 1 {
-            (Some(yamf(&mut bytes)?), Some(yamf(&mut bytes)?))
-        } else {
-            (None, Some(yamf(&mut bytes)?))
-        };
-        let payload_size = varu64(&mut bytes)?;
-        let payload_hash = yamf(&mut bytes)?;
-        take(&mut bytes, 64)?;
-        if !bytes.is_empty() {
-            return None;
-        }
-        Some(Decoded {
-            author,
-            log_id,
-            seq_num,
-            backlink,
-            lipmaa_link,
-            payload_hash,
-            payload_size,
-            is_end_of_feed,
-            hash: Hash::digest(input),
-        })
-    }
 }
 
 /// Ratios to the bare `verify_strict`, measured interleaved: each round times a batch of each
@@ -323,6 +202,8 @@ fn paired_ratios() {
             .verify(black_box(signed), black_box(signature))
             .unwrap()
     };
+    let mut keys = KeyCache::new();
+    keys.insert(author);
     let candidates: [(&str, &dyn Fn()); 4] = [
         ("Entry::verify (decoded entries)", &|| {
             black_box(entry)
@@ -335,19 +216,16 @@ fn paired_ratios() {
                 .verify(Some(payload), links.0, links.1)
                 .unwrap()
         }),
-        ("single-pass decode + verify (prototype)", &|| {
-            let decoded = single_pass::decode(black_box(&bytes)).unwrap();
-            assert_eq!(decoded.payload_hash, Hash::digest(payload));
-            assert_eq!(decoded.backlink, Some(links.0.unwrap().hash()));
-            assert_eq!(decoded.lipmaa_link, Some(links.1.unwrap().hash()));
-            decoded.author.verify(signed, signature).unwrap()
+        ("the same, author key cached (as a store does)", &|| {
+            Entry::decode_with_keys(black_box(&bytes), &keys)
+                .unwrap()
+                .verify_with_keys(Some(payload), links.0, links.1, &keys)
+                .unwrap()
         }),
-        ("same, author key known (no decompression)", &|| {
-            let decoded = single_pass::decode_known(black_box(&bytes), Some(&author)).unwrap();
-            assert_eq!(decoded.payload_hash, Hash::digest(payload));
-            assert_eq!(decoded.backlink, Some(links.0.unwrap().hash()));
-            assert_eq!(decoded.lipmaa_link, Some(links.1.unwrap().hash()));
-            decoded.author.verify(signed, signature).unwrap()
+        ("Entry::verify_with_keys (decoded, key cached)", &|| {
+            black_box(entry)
+                .verify_with_keys(Some(payload), links.0, links.1, &keys)
+                .unwrap()
         }),
     ];
     let mut ratios = vec![Vec::with_capacity(ROUNDS); candidates.len()];

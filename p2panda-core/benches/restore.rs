@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p p2panda-core --bench restore` (100k entries; `RESTORE_ENTRIES=20000` for
 //! another size; `cargo test --benches` runs it once on 2k; a criterion filter matching nothing,
-//! as in `-- summary`, prints only the summary). Besides criterion's figures it prints
+//! as in `-- summary`, prints only the summary; `RESTORE_RUNS` sets how many runs it takes the
+//! fastest of, 3 by default). Besides criterion's figures it prints
 //! µs per entry for decoding, restoring and ingesting (full verification), and the heap a restored
 //! replica holds per entry (store and state), counted by the allocator below.
 //!
@@ -255,7 +256,10 @@ fn heap_per_entry<T>(entries: usize, f: impl FnOnce() -> T) -> (usize, T) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not (criterion then tests).
+    let args: Vec<String> = std::env::args().collect();
+    let quick =
+        !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test" || a == "--list");
     let size = std::env::var("RESTORE_ENTRIES")
         .ok()
         .map(|n| n.parse().expect("RESTORE_ENTRIES is a number"))
@@ -294,7 +298,10 @@ fn main() {
     if quick {
         return;
     }
-    let runs = 3;
+    let runs = std::env::var("RESTORE_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
     println!("\n{n} entries, fastest of {runs} runs, µs per entry:");
     let decode_us = micros_per_entry(runs, n, || decode(&stored, None));
     let cached_us = micros_per_entry(runs, n, || decode(&stored, Some(&keys)));

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const HASH_LEN: usize = 64;
 
 /// A BLAKE2b-512 digest. Displays as 128 hex characters; `{:?}` shows a short prefix.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy)]
 pub struct Hash([u8; HASH_LEN]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +62,57 @@ impl Hash {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+}
+
+// Hashes are compared all the time (every map and index of the state is keyed by them): eight
+// word compares instead of a call to `memcmp`, which on wasm32 is a byte loop.
+impl PartialEq for Hash {
+    fn eq(&self, other: &Self) -> bool {
+        eq_words(&self.0, &other.0)
+    }
+}
+
+impl Eq for Hash {}
+
+impl PartialOrd for Hash {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The order of the bytes (as `[u8]` compares them).
+impl Ord for Hash {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_words(&self.0, &other.0)
+    }
+}
+
+/// Whether two byte arrays are equal, compared eight bytes at a time.
+pub(crate) fn eq_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
+    let mut diff = 0;
+    for (a, b) in a.chunks(8).zip(b.chunks(8)) {
+        diff |= word(a, u64::from_ne_bytes) ^ word(b, u64::from_ne_bytes);
+    }
+    diff == 0
+}
+
+/// Byte arrays in lexicographic order, compared eight bytes at a time.
+pub(crate) fn cmp_words<const N: usize>(a: &[u8; N], b: &[u8; N]) -> std::cmp::Ordering {
+    for (a, b) in a.chunks(8).zip(b.chunks(8)) {
+        let (a, b) = (word(a, u64::from_be_bytes), word(b, u64::from_be_bytes));
+        if a != b {
+            return a.cmp(&b);
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// Up to eight bytes as a word (a shorter last chunk is padded with zeros at the end, which keeps
+/// big-endian order lexicographic).
+fn word(bytes: &[u8], from: fn([u8; 8]) -> u64) -> u64 {
+    let mut word = [0; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    from(word)
 }
 
 // A digest is uniformly distributed, so eight of its bytes place it in a hash table as well as all
@@ -127,6 +178,25 @@ mod tests {
         assert!(Hash::digest(b"")
             .to_hex()
             .starts_with("786a02f742015903c6c6fd852552d272"));
+    }
+
+    #[test]
+    fn order_and_equality_are_those_of_the_bytes() {
+        let hashes: Vec<Hash> = (0..200u32)
+            .map(|i| {
+                let mut bytes = *Hash::digest(&i.to_le_bytes()).as_bytes();
+                // Long shared prefixes, so later words decide too.
+                let shared = (i % 9) as usize * 8;
+                bytes[..shared].fill(0);
+                Hash::from_array(bytes)
+            })
+            .collect();
+        for a in &hashes {
+            for b in &hashes {
+                assert_eq!(a.cmp(b), a.as_bytes()[..].cmp(&b.as_bytes()[..]));
+                assert_eq!(a == b, a.as_bytes() == b.as_bytes());
+            }
+        }
     }
 
     #[test]

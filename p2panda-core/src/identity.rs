@@ -98,8 +98,40 @@ impl fmt::Debug for KeyPair {
 /// carries one). The bytes are always a valid curve point: every constructor checks that. The
 /// decompressed point that verifying needs is made on demand, or kept per author in a
 /// [`KeyCache`] where many signatures of one author are checked.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy)]
 pub struct PublicKey([u8; PUBLIC_KEY_LEN]);
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        crate::hash::eq_words(&self.0, &other.0)
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The order of the bytes.
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        crate::hash::cmp_words(&self.0, &other.0)
+    }
+}
+
+// Eight bytes of a key place it in a table as well as all 32 (equality compares them all): an
+// attacker would need a key with a chosen 8-byte prefix, 2^64 tries, to crowd a slot of the
+// table's keyed hasher.
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
+    }
+}
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityError> {
@@ -161,6 +193,7 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// An empty cache (allocates nothing until a key is inserted).
     pub fn new() -> Self {
         Self::default()
     }
@@ -199,6 +232,7 @@ impl KeyCache {
         self.keys.len()
     }
 
+    /// Whether no key is cached.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -222,9 +222,13 @@ impl MemoryStore {
             log_id: entry.log_id(),
         };
         let seq = entry.seq_num();
-        let log = self.log(key);
-        let height = log.map_or(0, |l| l.entries.len() as u64);
-        if let Some(existing) = log.and_then(|l| l.entries.get(index_of(seq)?)) {
+        // One look-up of the log serves every check below.
+        let known = self.log_index.get(&key).copied();
+        let log = known.and_then(|index| self.logs.get(index as usize));
+        let entries = log.map_or(&[][..], |l| &l.entries[..]);
+        let at = |seq: u64| Some(&entries.get(index_of(seq)?)?.entry);
+        let height = entries.len() as u64;
+        if let Some(existing) = index_of(seq).and_then(|i| entries.get(i)) {
             if existing.entry.hash() == entry.hash() {
                 return Ok(Inserted::Duplicate);
             }
@@ -241,8 +245,7 @@ impl MemoryStore {
             return Err(StoreError::SeqGap { height, got: seq });
         }
         let index = u32::try_from(height).map_err(|_| StoreError::Full)?;
-        let backlink = self.entry_at(key, seq - 1);
-        let lipmaa = self.entry_at(key, entry.lipmaa_seq());
+        let (backlink, lipmaa) = (at(seq - 1), at(entry.lipmaa_seq()));
         match checks {
             Checks::All => {
                 entry.verify_with_keys(Some(payload.as_slice()), backlink, lipmaa, &self.keys)?;
@@ -254,15 +257,25 @@ impl MemoryStore {
             Checks::Restored => entry.verify_links(backlink, lipmaa)?,
         }
 
-        let log = self.log_slot(key)?;
-        self.keys.insert(key.author);
+        let log = match known {
+            Some(log) => log,
+            None => {
+                // The author's first entry in this log; its other logs may be known already.
+                self.keys.insert(key.author);
+                self.log_slot(key)?
+            }
+        };
         let hash = entry.hash();
         self.logs[log as usize].entries.push(StoredEntry {
             entry,
             payload: payload.into_vec(),
         });
         self.len += 1;
-        let loc = Loc { log, index };
+        self.index_hash(hash, Loc { log, index });
+        Ok(Inserted::New)
+    }
+
+    fn index_hash(&mut self, hash: Hash, loc: Loc) {
         match self.by_hash.entry(hash.prefix()) {
             Slot::Vacant(slot) => {
                 slot.insert(loc);
@@ -271,7 +284,6 @@ impl MemoryStore {
                 self.by_hash_rest.insert(hash, loc);
             }
         }
-        Ok(Inserted::New)
     }
 
     /// Sign `payload` as the next entry of `key_pair`'s log `log_id`, without storing it.
@@ -468,6 +480,28 @@ mod tests {
             assert_eq!(from.lipmaa_link().or(from.backlink()), Some(to));
         }
         assert_eq!(store.certificate_path(key, 21), None);
+    }
+
+    #[test]
+    fn entries_whose_hash_prefix_is_taken_are_still_found() {
+        let key_pair = KeyPair::generate();
+        let mut store = MemoryStore::new();
+        let first = store.publish(&key_pair, 0, b"first").unwrap().hash();
+        let second = store.publish(&key_pair, 0, b"second").unwrap().hash();
+        let first_loc = store.by_hash[&first.prefix()];
+        let second_loc = store.by_hash[&second.prefix()];
+        // As if another entry (here: `second`) held `first`'s prefix already, as an author
+        // grinding for it could arrange: `first` goes to the overflow map.
+        store.by_hash.clear();
+        store.by_hash.insert(first.prefix(), second_loc);
+        store.index_hash(first, first_loc);
+        store.index_hash(second, second_loc);
+        assert_eq!(store.by_hash_rest.len(), 1);
+        assert_eq!(store.get_by_hash(&first).unwrap().payload, b"first");
+        assert_eq!(store.get_by_hash(&second).unwrap().payload, b"second");
+        let mut same_prefix = *first.as_bytes();
+        same_prefix[63] ^= 1;
+        assert!(store.get_by_hash(&Hash::from_array(same_prefix)).is_none());
     }
 
     #[test]

@@ -98,8 +98,8 @@ pub enum RequestStatus {
 pub(crate) struct EventRec {
     /// The `event.create` operation, shared with the state's record of it (not copied).
     op: Arc<Op>,
-    /// Updates by version id, in the creator's order.
-    pub updates: BTreeMap<OrderKey, (OperationId, EventUpdate)>,
+    /// The `event.update` operations, in the creator's order.
+    updates: Ordered,
     pub cancelled: bool,
     /// The current version and its fields once an update is current; `None` while the create's
     /// fields are (most events never change, so they carry no second copy of their text).
@@ -127,7 +127,7 @@ impl EventRec {
     fn new(op: &Arc<Op>, arrived: u64) -> Option<Self> {
         matches!(op.operation, Operation::EventCreate(_)).then(|| EventRec {
             op: op.clone(),
-            updates: BTreeMap::new(),
+            updates: Ordered::default(),
             cancelled: false,
             changed: None,
             arrived,
@@ -196,14 +196,14 @@ impl EventRec {
         if version == id {
             return Some(fields);
         }
-        for (version_id, u) in self.updates.values() {
+        for (version_id, u) in self.updates.event_updates() {
             set(&mut fields.title, &u.title);
             set(&mut fields.description, &u.description);
             if let Some(t) = u.timeframe {
                 (fields.start, fields.end) = (t.start, t.end);
             }
             set(&mut fields.resources, &u.resources);
-            if *version_id == version {
+            if version_id == version {
                 return Some(fields);
             }
         }
@@ -221,11 +221,11 @@ impl EventRec {
         if version == id {
             return Some(resources.contains(resource));
         }
-        for (version_id, u) in self.updates.values() {
+        for (version_id, u) in self.updates.event_updates() {
             if let Some(r) = &u.resources {
                 resources = r;
             }
-            if *version_id == version {
+            if version_id == version {
                 return Some(resources.contains(resource));
             }
         }
@@ -239,11 +239,41 @@ fn set<T: Clone>(field: &mut T, value: &Option<T>) {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AuthRec {
-    pub version: OperationId,
-    pub decision: Decision,
-    pub reason: Option<String>,
+/// Operations on one thing (an event's updates, the answers to one request) in the order
+/// [`OrderKey`] gives them. A sorted vector, not a map: most hold one or two, where a B-tree would
+/// allocate a node of eleven slots each.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ordered(Vec<(OrderKey, Arc<Op>)>);
+
+impl Ordered {
+    /// Insert `op` at `key`, replacing what was there (as a map would).
+    fn insert(&mut self, key: OrderKey, op: Arc<Op>) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => self.0[at].1 = op,
+            Err(at) => {
+                if self.0.capacity() == 0 {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(at, (key, op));
+            }
+        }
+    }
+
+    /// The `event.update`s among the operations, with their ids.
+    fn event_updates(&self) -> impl DoubleEndedIterator<Item = (OperationId, &EventUpdate)> {
+        self.0.iter().filter_map(|(_, op)| match &op.operation {
+            Operation::EventUpdate(update) => Some((op.id, update)),
+            _ => None,
+        })
+    }
+
+    /// The `authorization`s among the operations.
+    fn authorizations(&self) -> impl DoubleEndedIterator<Item = &Authorization> {
+        self.0.iter().filter_map(|(_, op)| match &op.operation {
+            Operation::Authorization(auth) => Some(auth),
+            _ => None,
+        })
+    }
 }
 
 /// Two granted events of one resource whose timeframes overlap: the owner double-booked.
@@ -298,7 +328,8 @@ pub(crate) struct View {
     /// Event update (a version other than the create) to its event. A create is its own
     /// event's first version and found in `events`.
     versions: HashMap<OperationId, EventId>,
-    auths: HashMap<(EventId, ResourceId), BTreeMap<OrderKey, AuthRec>>,
+    /// The owner's answers to each request.
+    auths: HashMap<(EventId, ResourceId), Ordered>,
     waiting: HashMap<Hash, Vec<(Arc<Op>, u32)>>,
     pub waiting_on: HashMap<OperationId, Missing>,
     pub rejected: HashMap<OperationId, Rejection>,
@@ -326,8 +357,10 @@ impl View {
     pub fn apply(&mut self, op: Arc<Op>, generation: u32) -> Outcome {
         self.delivered.push(op.clone());
         let mut first = None;
-        let mut queue = vec![(op, generation)];
-        while let Some((op, generation)) = queue.pop() {
+        // What waited for an applied operation; empty (no allocation) in the common case.
+        let mut queue = Vec::new();
+        let mut next = Some((op, generation));
+        while let Some((op, generation)) = next.take().or_else(|| queue.pop()) {
             self.waiting_on.remove(&op.id);
             let outcome = self.try_apply(&op, generation);
             match &outcome {
@@ -457,7 +490,7 @@ impl View {
                     .events
                     .get_mut(&update.event)
                     .ok_or(Check::wait(Missing::Event(update.event)))?;
-                event.updates.insert(key, (op.id, update.clone()));
+                event.updates.insert(key, op.clone());
                 self.versions.insert(op.id, update.event);
                 self.refold_event(update.event);
             }
@@ -490,14 +523,7 @@ impl View {
                 self.auths
                     .entry((auth.event, auth.resource))
                     .or_default()
-                    .insert(
-                        key,
-                        AuthRec {
-                            version: auth.event_version,
-                            decision: auth.decision,
-                            reason: auth.reason.clone(),
-                        },
-                    );
+                    .insert(key, op.clone());
                 self.reindex(auth.event);
             }
         }
@@ -598,7 +624,11 @@ impl View {
         let Some(event) = self.events.get_mut(&id) else {
             return;
         };
-        let version = event.updates.values().next_back().map_or(id, |(v, _)| *v);
+        let version = event
+            .updates
+            .event_updates()
+            .next_back()
+            .map_or(id, |(v, _)| v);
         if let Some(fields) = event.fields_at(id, version) {
             if version != event.current_version() {
                 self.arrivals += 1;
@@ -624,7 +654,10 @@ impl View {
                     self.auths
                         .get(&(id, *resource))
                         .and_then(|auths| {
-                            auths.values().rev().find(|a| a.version == current_version)
+                            auths
+                                .authorizations()
+                                .rev()
+                                .find(|a| a.event_version == current_version)
                         })
                         .map_or(RequestStatus::Pending, |a| match a.decision {
                             Decision::Grant => RequestStatus::Granted,
