@@ -43,6 +43,28 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// A stable SCREAMING_SNAKE name of the error, for apps and logs (the browser node and the
+    /// native node report the same codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Malformed(_) => "SYNC_MALFORMED",
+            SyncError::UnsupportedVersion(_) => "SYNC_UNSUPPORTED_VERSION",
+            SyncError::BadProof => "SYNC_BAD_PROOF",
+            SyncError::NonceReuse => "SYNC_NONCE_REUSE",
+            SyncError::SelfConnection => "SYNC_SELF_CONNECTION",
+            SyncError::Blocked(_) => "SYNC_BLOCKED",
+            SyncError::OutOfTurn(_) => "SYNC_OUT_OF_TURN",
+            SyncError::CreditExceeded { .. } => "SYNC_CREDIT_EXCEEDED",
+            SyncError::Unrequested { .. } => "SYNC_UNREQUESTED",
+            SyncError::NotOffered { .. } => "SYNC_NOT_OFFERED",
+            SyncError::OutsideTopics { .. } => "SYNC_OUTSIDE_TOPICS",
+            SyncError::InvalidEntry(_) => "SYNC_INVALID_ENTRY",
+            SyncError::Timeout(_) => "SYNC_TIMEOUT",
+            SyncError::Closed(_) => "SYNC_CLOSED",
+            SyncError::UnknownPeer => "SYNC_UNKNOWN_PEER",
+        }
+    }
+
     /// What the peer is told in the `Close` frame, or `None` when there is nobody to tell.
     pub fn close_reason(&self) -> Option<CloseReason> {
         Some(match self {

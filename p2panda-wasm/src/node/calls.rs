@@ -130,8 +130,7 @@ impl BrowserNode {
                     })
                     .collect();
                 // Joined festivals not received yet still show, so the app can say "waiting".
-                let known: Vec<Hash> = state.festival_ids().collect();
-                for topic in topics.iter().filter(|t| !known.contains(t)) {
+                for topic in topics.iter().filter(|t| state.festival(**t).is_none()) {
                     list.push(FestivalJs::placeholder(*topic));
                 }
                 to_js(&list)

@@ -58,23 +58,6 @@ impl ErrorCode for NodeError {
 
 impl ErrorCode for p2panda_core::sync::SyncError {
     fn code(&self) -> &'static str {
-        use p2panda_core::sync::SyncError::*;
-        match self {
-            Malformed(_) => "SYNC_MALFORMED",
-            UnsupportedVersion(_) => "SYNC_UNSUPPORTED_VERSION",
-            BadProof => "SYNC_BAD_PROOF",
-            NonceReuse => "SYNC_NONCE_REUSE",
-            SelfConnection => "SYNC_SELF_CONNECTION",
-            Blocked(_) => "SYNC_BLOCKED",
-            OutOfTurn(_) => "SYNC_OUT_OF_TURN",
-            CreditExceeded { .. } => "SYNC_CREDIT_EXCEEDED",
-            Unrequested { .. } => "SYNC_UNREQUESTED",
-            NotOffered { .. } => "SYNC_NOT_OFFERED",
-            OutsideTopics { .. } => "SYNC_OUTSIDE_TOPICS",
-            InvalidEntry(_) => "SYNC_INVALID_ENTRY",
-            Timeout(_) => "SYNC_TIMEOUT",
-            Closed(_) => "SYNC_CLOSED",
-            UnknownPeer => "SYNC_UNKNOWN_PEER",
-        }
+        p2panda_core::sync::SyncError::code(self)
     }
 }

@@ -23,13 +23,13 @@ use futures::lock::Mutex;
 use p2panda_core::festival::{Outcome, Topic};
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::KeyPair;
+use p2panda_core::identity::PublicKey;
 use p2panda_core::log::Entry;
 use p2panda_core::operation::{FestivalId, Operation};
 use p2panda_core::replica::Replica;
-use p2panda_core::store::LogKey;
+use p2panda_core::store::{ForkEvidence, LogKey};
 use p2panda_core::sync::{self, Event, PeerId, SyncError};
 
-use crate::error::ErrorCode;
 use crate::store::{Store, StoredEntry};
 
 pub use error::NodeError;
@@ -100,8 +100,7 @@ impl BrowserNode {
     pub async fn open(name: &str, out: Outbox) -> Result<BrowserNode, NodeError> {
         let store = Store::open(name).await?;
         let key_pair = match store.key_pair().await? {
-            Some(secret) => KeyPair::from_secret_bytes(&secret)
-                .map_err(|e| NodeError::Store(crate::store::StoreError::Corrupt(e.to_string())))?,
+            Some(secret) => KeyPair::from_secret_bytes(&secret).map_err(corrupt)?,
             None => {
                 let key_pair = KeyPair::generate();
                 store.save_key_pair(&key_pair.export_secret()).await?;
@@ -112,15 +111,16 @@ impl BrowserNode {
         for stored in store.entries().await? {
             replica
                 .restore(&stored.entry, &stored.payload)
-                .map_err(|e| NodeError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+                .map_err(corrupt)?;
+        }
+        // Logs frozen by a fork stay frozen across reloads.
+        for saved in store.fork_evidence().await? {
+            let evidence = fork_evidence(&replica, saved)?;
+            replica.restore_fork_evidence(&evidence).map_err(corrupt)?;
         }
         let mut node = sync::Node::new(key_pair, replica, sync::Config::default());
         for topic in store.festivals().await? {
-            node.join(
-                Hash::from_bytes(&topic).map_err(|e| {
-                    NodeError::Store(crate::store::StoreError::Corrupt(e.to_string()))
-                })?,
-            );
+            node.join(Hash::from_bytes(&topic).map_err(corrupt)?);
         }
         let core = Core {
             node,
@@ -309,6 +309,23 @@ impl BrowserNode {
                     core.unsaved.push(record);
                 }
                 Event::Fork { log, seq } => {
+                    let evidence = core
+                        .node
+                        .replica()
+                        .store()
+                        .forks()
+                        .iter()
+                        .find(|f| f.log == log && f.seq_num == seq)
+                        .map(|f| StoredEntry {
+                            author: *log.author.as_bytes(),
+                            log_id: log.log_id,
+                            seq,
+                            entry: f.conflicting.clone(),
+                            payload: Vec::new(),
+                        });
+                    if let Some(evidence) = evidence {
+                        self.save_fork_evidence(evidence);
+                    }
                     let message = format!(
                         "{} signed two different entries at seq {seq} of log {}; the log is frozen there",
                         log.author, log.log_id
@@ -427,6 +444,19 @@ impl BrowserNode {
         }
     }
 
+    /// Keep the proof of a fork, so the log stays frozen after a reload.
+    fn save_fork_evidence(&self, evidence: StoredEntry) {
+        let node = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = node.store.put_fork_evidence(&evidence).await {
+                node.send(Out::Error {
+                    code: error.code(),
+                    message: format!("fork evidence could not be saved: {error}"),
+                });
+            }
+        });
+    }
+
     // ---- reading ----
 
     fn festival_of(&self, entry: &Entry) -> Option<FestivalId> {
@@ -493,6 +523,31 @@ impl BrowserNode {
     fn decided(&self, id: u32, verdict: Option<shapes::VerdictJs>) {
         self.core.borrow_mut().policy.answer(id, verdict);
     }
+}
+
+/// A stored record that does not decode: the database was damaged.
+fn corrupt(error: impl std::fmt::Display) -> NodeError {
+    NodeError::Store(crate::store::StoreError::Corrupt(error.to_string()))
+}
+
+/// Saved fork evidence as the core records it, next to the entry this node kept.
+fn fork_evidence(replica: &Replica, saved: StoredEntry) -> Result<ForkEvidence, NodeError> {
+    let log = LogKey {
+        author: PublicKey::from_bytes(&saved.author).map_err(corrupt)?,
+        log_id: saved.log_id,
+    };
+    let kept = replica
+        .store()
+        .get(log, saved.seq)
+        .ok_or_else(|| corrupt("fork evidence for an entry that is not stored"))?
+        .entry
+        .hash();
+    Ok(ForkEvidence {
+        log,
+        seq_num: saved.seq,
+        kept,
+        conflicting: saved.entry,
+    })
 }
 
 fn stored_entry(entry: &Entry, payload: &[u8]) -> StoredEntry {

@@ -28,7 +28,7 @@ pub fn dropped(peer: u64, error: Option<&SyncError>) {
     let (code, by) = match error {
         None => ("LINK_CLOSED", "link"),
         Some(SyncError::Closed(_)) => ("SYNC_CLOSED", "peer"),
-        Some(error) => (sync_code(error), "self"),
+        Some(error) => (SyncError::code(error), "self"),
     };
     let mut fields = json!({ "peer": peer, "code": code, "by": by });
     if let Some(SyncError::Closed(reason)) = error {
@@ -38,28 +38,6 @@ pub fn dropped(peer: u64, error: Option<&SyncError>) {
         fields["reason"] = error.to_string().into();
     }
     event("dropped", fields);
-}
-
-/// The code of a session error, as the browser node names it.
-pub fn sync_code(error: &SyncError) -> &'static str {
-    use SyncError::*;
-    match error {
-        Malformed(_) => "SYNC_MALFORMED",
-        UnsupportedVersion(_) => "SYNC_UNSUPPORTED_VERSION",
-        BadProof => "SYNC_BAD_PROOF",
-        NonceReuse => "SYNC_NONCE_REUSE",
-        SelfConnection => "SYNC_SELF_CONNECTION",
-        Blocked(_) => "SYNC_BLOCKED",
-        OutOfTurn(_) => "SYNC_OUT_OF_TURN",
-        CreditExceeded { .. } => "SYNC_CREDIT_EXCEEDED",
-        Unrequested { .. } => "SYNC_UNREQUESTED",
-        NotOffered { .. } => "SYNC_NOT_OFFERED",
-        OutsideTopics { .. } => "SYNC_OUTSIDE_TOPICS",
-        InvalidEntry(_) => "SYNC_INVALID_ENTRY",
-        Timeout(_) => "SYNC_TIMEOUT",
-        Closed(_) => "SYNC_CLOSED",
-        UnknownPeer => "SYNC_UNKNOWN_PEER",
-    }
 }
 
 /// The reason in a `Close` frame from the remote end.
