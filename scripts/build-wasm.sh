@@ -15,10 +15,20 @@ cargo build --profile wasm-release --target wasm32-unknown-unknown -p p2panda-wa
 rm -rf "$PKG"
 wasm-bindgen --target web --out-dir "$PKG" "$WASM"
 # Debian's binaryen is too old for wasm-bindgen's output (TOOLING.md); the npm one works.
-./node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# Measured on the gzipped package: merging functions that differ only in constants (generic
+# code instantiated for many types) first saves ~5 KB, `--converge` (repeat -Oz while it still
+# shrinks) ~2.5 KB; the strip flags drop sections no runtime reads.
+./node_modules/.bin/wasm-opt --merge-similar-functions -Oz --converge \
+    --strip-debug --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types \
     "$PKG/p2panda_wasm_bg.wasm" -o "$PKG/p2panda_wasm_bg.wasm"
 cp p2panda-wasm/js/index.js p2panda-wasm/js/worker.js p2panda-wasm/js/index.d.ts "$PKG/"
+# Minify the JS (the glue, entry point and worker; exports and the `new URL(..., import.meta.url)`
+# patterns bundlers look for stay as they are): ~5 KB less gzipped. The .d.ts files carry the docs.
+# esbuild is a devDependency of the workspace (scripts/setup.sh installs it).
+./node_modules/.bin/esbuild --minify --format=esm --log-level=warning --allow-overwrite \
+    "$PKG/p2panda_wasm.js" "$PKG/index.js" "$PKG/worker.js" --outdir="$PKG"
 VERSION="$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)"
 cat >"$PKG/package.json" <<JSON
 {

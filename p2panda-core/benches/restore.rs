@@ -5,7 +5,8 @@
 //! `cargo bench -p p2panda-core --bench restore` (100k entries; `RESTORE_ENTRIES=20000` for
 //! another size; `cargo test --benches` runs it once on 2k; a criterion filter matching nothing,
 //! as in `-- summary`, prints only the summary; `RESTORE_RUNS` sets how many runs it takes the
-//! fastest of, 3 by default). Besides criterion's figures it prints
+//! fastest of, 3 by default; `RESTORE_PROFILE=restore` or `bulk_restore` runs just that once,
+//! for a profiler). Besides criterion's figures it prints
 //! µs per entry for decoding, restoring and ingesting (full verification), and the heap a restored
 //! replica holds per entry (store and state), counted by the allocator below.
 //!
@@ -213,6 +214,17 @@ fn restore(stored: &[(Vec<u8>, Vec<u8>)]) -> Replica {
     replica
 }
 
+/// As `restore`, indexing the views once at the end (what a browser node does when it opens).
+fn bulk_restore(stored: &[(Vec<u8>, Vec<u8>)]) -> Replica {
+    let mut replica = Replica::new();
+    let mut restoring = replica.bulk_restore();
+    for (entry, payload) in stored {
+        restoring.restore(entry, payload).expect("restores");
+    }
+    restoring.finish();
+    replica
+}
+
 fn ingest(stored: &[(Vec<u8>, Vec<u8>)]) -> Replica {
     let mut replica = Replica::new();
     for (entry, payload) in stored {
@@ -280,8 +292,24 @@ fn main() {
     assert_eq!(check.store().len(), n);
     assert_eq!(check.state().len(), n);
     assert_eq!(check.state().snapshot(), ingest(&stored).state().snapshot());
+    assert_eq!(
+        check.state().snapshot(),
+        bulk_restore(&stored).state().snapshot()
+    );
     let keys = check.store().keys().clone();
     drop(check);
+    // One run of one part, for a profiler (`valgrind --tool=callgrind
+    // --toggle-collect='*restore::bulk_restore*'` counts instructions, which load on the
+    // machine does not change).
+    if let Ok(part) = std::env::var("RESTORE_PROFILE") {
+        let built = match part.as_str() {
+            "restore" => restore(&stored),
+            "bulk_restore" => bulk_restore(&stored),
+            other => panic!("RESTORE_PROFILE is restore or bulk_restore, not {other}"),
+        };
+        println!("{part}: {} entries", black_box(built).store().len());
+        return;
+    }
 
     let mut c = Criterion::default().configure_from_args().sample_size(10);
     let mut group = c.benchmark_group("restore");
@@ -291,6 +319,7 @@ fn main() {
         b.iter(|| decode(&stored, Some(&keys)))
     });
     group.bench_function("restore", |b| b.iter(|| restore(&stored)));
+    group.bench_function("bulk restore", |b| b.iter(|| bulk_restore(&stored)));
     group.bench_function("ingest (full verification)", |b| b.iter(|| ingest(&stored)));
     group.finish();
     c.final_summary();
@@ -306,6 +335,7 @@ fn main() {
     let decode_us = micros_per_entry(runs, n, || decode(&stored, None));
     let cached_us = micros_per_entry(runs, n, || decode(&stored, Some(&keys)));
     let restore_us = micros_per_entry(runs, n, || restore(&stored));
+    let bulk_us = micros_per_entry(runs, n, || bulk_restore(&stored));
     let ingest_us = micros_per_entry(runs, n, || ingest(&stored));
     // Where a restore's time goes: the store's part, the operations' CBOR, the state's part.
     let store_us = micros_per_entry(runs, n, || {
@@ -353,6 +383,7 @@ fn main() {
     println!("  decode, author keys cached  {cached_us:8.2}");
     println!("  restore                     {restore_us:8.2}");
     println!("    of which: store {store_us:.2}, operation CBOR {cbor_us:.2}, state {state_us:.2}");
+    println!("  bulk restore (index once)   {bulk_us:8.2}");
     println!("  ingest (full verification)  {ingest_us:8.2}");
     let (store_heap, store) = heap_per_entry(n, || {
         let mut store = MemoryStore::new();

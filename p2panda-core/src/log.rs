@@ -1,8 +1,8 @@
 //! Bamboo logs: publish, decode and verify single-writer append-only log entries.
 //!
 //! The format is Bamboo's (YAMF BLAKE2b-512 hashes, sequence numbers from 1, backlinks, lipmaa
-//! links, end-of-feed), byte for byte as `bamboo-rs-core` writes it. On top of the format this
-//! module:
+//! links, end-of-feed), byte for byte as the reference implementation `bamboo-rs-core` writes it
+//! (its tests and the conformance vectors check this). On top of the format this module:
 //! - accepts only canonical bytes: `bamboo-rs-core`'s decoder is lenient (any tag byte other than 1
 //!   reads as "not end of feed", YAMF length bytes are not checked, trailing bytes are ignored), so
 //!   look-alike encodings of one entry would otherwise verify under a different hash;
@@ -10,21 +10,23 @@
 //! - bounds the payload size ([`MAX_PAYLOAD_SIZE`]).
 //!
 //! Decoding reads the canonical layout in one pass and decompresses the author key at most once
-//! (not at all when a [`KeyCache`] knows it). Only input that pass refuses goes through
-//! `bamboo-rs-core`'s decoder and a re-encoding, to name the error exactly as before.
-
-use bamboo_rs_core::entry::is_lipmaa_required;
-use bamboo_rs_core::{lipmaa, YamfHash};
+//! (not at all when a [`KeyCache`] knows it). Only input that pass refuses is read again the
+//! lenient way `bamboo-rs-core` reads it (`lenient.rs`), to name the error exactly as that
+//! decoder did. `bamboo-rs-core` itself is only a dev-dependency: the reference the tests compare
+//! against.
 
 use crate::hash::{Hash, HASH_LEN};
 use crate::identity::{KeyCache, KeyPair, PublicKey, PUBLIC_KEY_LEN, SIGNATURE_LEN};
+
+mod lenient;
 
 /// The largest operation payload an entry may carry, in bytes. Chosen so that an entry and its
 /// payload always fit in one 16 KiB sync frame with room to spare.
 pub const MAX_PAYLOAD_SIZE: usize = 8 * 1024;
 
-/// The largest encoded entry (without payload), from the Bamboo format.
-pub const MAX_ENTRY_SIZE: usize = bamboo_rs_core::entry::MAX_ENTRY_SIZE;
+/// The largest encoded entry (without payload), from the Bamboo format: tag byte, 64-byte
+/// signature, 32-byte key, three YAMF hashes of 66 bytes and three varu64s of at most 9 bytes.
+pub const MAX_ENTRY_SIZE: usize = 1 + SIGNATURE_LEN + PUBLIC_KEY_LEN + 3 * (2 + HASH_LEN) + 3 * 9;
 
 /// Why an entry was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,12 +116,12 @@ impl Entry {
             return Err(LogError::EntryTooLarge(bytes.len()));
         }
         let Some(layout) = canonical::parse(bytes) else {
-            return decode_reference(bytes);
+            return lenient::decode(bytes);
         };
         let author = layout.author;
         let known = keys.and_then(|keys| keys.get(&author)).is_some();
         if !known && PublicKey::from_bytes(&author).is_err() {
-            return decode_reference(bytes);
+            return lenient::decode(bytes);
         }
         if layout.payload_size > MAX_PAYLOAD_SIZE as u64 {
             return Err(LogError::PayloadTooLarge(layout.payload_size));
@@ -383,7 +385,13 @@ impl Entry {
 
 /// The sequence number the lipmaa link of entry `seq` points to.
 pub fn lipmaa_seq(seq: u64) -> u64 {
-    lipmaa(seq)
+    lipmaa_link::lipmaa(seq)
+}
+
+/// Whether entry `seq` (at least 1) carries a lipmaa link besides its backlink: Bamboo leaves it
+/// out when it would point at the same entry.
+fn is_lipmaa_required(seq: u64) -> bool {
+    lipmaa_seq(seq) != seq - 1
 }
 
 /// Bamboo's layout, read and written directly: tag byte (0, or 1 for end of feed), author key,
@@ -448,7 +456,8 @@ mod canonical {
 
     /// A varu64 in its one canonical form: values below 248 in the first byte; otherwise
     /// `247 + n` then the value in `n` big-endian bytes, as few as it needs, and at least 248.
-    fn varu64(bytes: &mut &[u8]) -> Option<u64> {
+    /// (Varu64 has no other valid form: the lenient reader uses this too.)
+    pub fn varu64(bytes: &mut &[u8]) -> Option<u64> {
         let first = take(bytes, 1)?[0];
         if first < 248 {
             return Some(u64::from(first));
@@ -508,59 +517,70 @@ mod canonical {
     }
 }
 
-/// The decoder this module had before the one-pass one: `bamboo-rs-core`'s lenient decode, then a
-/// re-encoding that must equal the input. Slow (it decompresses the author key twice), so it only
-/// runs on input the one-pass decoder refused, to report why exactly as it always has.
-fn decode_reference(bytes: &[u8]) -> Result<Entry, LogError> {
-    if bytes.len() > MAX_ENTRY_SIZE {
-        return Err(LogError::EntryTooLarge(bytes.len()));
-    }
-    let decoded = bamboo_rs_core::decode(bytes).map_err(|e| LogError::Malformed(e.to_string()))?;
-    let mut canonical = [0u8; MAX_ENTRY_SIZE];
-    let len = decoded
-        .encode(&mut canonical)
-        .map_err(|e| LogError::Malformed(e.to_string()))?;
-    if canonical[..len] != *bytes {
-        return Err(LogError::NonCanonical);
-    }
-    if decoded.payload_size > MAX_PAYLOAD_SIZE as u64 {
-        return Err(LogError::PayloadTooLarge(decoded.payload_size));
-    }
-    PublicKey::from_bytes(decoded.author.as_bytes())
-        .map_err(|e| LogError::Malformed(e.to_string()))?;
-    for link in [&decoded.backlink, &decoded.lipmaa_link]
-        .into_iter()
-        .flatten()
-    {
-        yamf_to_hash(link)?;
-    }
-    yamf_to_hash(&decoded.payload_hash)?;
-    // Canonical bytes that the one-pass decoder refused: it would be stricter than the format.
-    // Tests show this never happens; accept as the reference does.
-    Ok(Entry {
-        bytes: bytes.into(),
-        hash: Hash::digest(bytes),
-        log_id: decoded.log_id,
-        seq_num: decoded.seq_num,
-        payload_size: decoded.payload_size,
-    })
-}
-
-fn yamf_to_hash<H: std::borrow::Borrow<[u8]>>(yamf: &YamfHash<H>) -> Result<Hash, LogError> {
-    let YamfHash::Blake2b(bytes) = yamf;
-    let bytes = bytes.borrow();
-    if bytes.len() != HASH_LEN {
-        return Err(LogError::Malformed(format!(
-            "hash of {} bytes",
-            bytes.len()
-        )));
-    }
-    Hash::from_bytes(bytes).map_err(|e| LogError::Malformed(e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bamboo_rs_core::YamfHash;
+
+    /// The reference: what this module did before it read entries itself. `bamboo-rs-core`'s
+    /// lenient decode, then a re-encoding that must equal the input.
+    fn decode_reference(bytes: &[u8]) -> Result<Entry, LogError> {
+        if bytes.len() > MAX_ENTRY_SIZE {
+            return Err(LogError::EntryTooLarge(bytes.len()));
+        }
+        let decoded =
+            bamboo_rs_core::decode(bytes).map_err(|e| LogError::Malformed(e.to_string()))?;
+        let mut canonical = [0u8; MAX_ENTRY_SIZE];
+        let len = decoded
+            .encode(&mut canonical)
+            .map_err(|e| LogError::Malformed(e.to_string()))?;
+        if canonical[..len] != *bytes {
+            return Err(LogError::NonCanonical);
+        }
+        if decoded.payload_size > MAX_PAYLOAD_SIZE as u64 {
+            return Err(LogError::PayloadTooLarge(decoded.payload_size));
+        }
+        PublicKey::from_bytes(decoded.author.as_bytes())
+            .map_err(|e| LogError::Malformed(e.to_string()))?;
+        for link in [&decoded.backlink, &decoded.lipmaa_link]
+            .into_iter()
+            .flatten()
+        {
+            yamf_to_hash(link)?;
+        }
+        yamf_to_hash(&decoded.payload_hash)?;
+        Ok(Entry {
+            bytes: bytes.into(),
+            hash: Hash::digest(bytes),
+            log_id: decoded.log_id,
+            seq_num: decoded.seq_num,
+            payload_size: decoded.payload_size,
+        })
+    }
+
+    fn yamf_to_hash<H: std::borrow::Borrow<[u8]>>(yamf: &YamfHash<H>) -> Result<Hash, LogError> {
+        let YamfHash::Blake2b(bytes) = yamf;
+        let bytes = bytes.borrow();
+        if bytes.len() != HASH_LEN {
+            return Err(LogError::Malformed(format!(
+                "hash of {} bytes",
+                bytes.len()
+            )));
+        }
+        Hash::from_bytes(bytes).map_err(|e| LogError::Malformed(e.to_string()))
+    }
+
+    #[test]
+    fn constants_and_links_match_bamboo_rs_core() {
+        assert_eq!(MAX_ENTRY_SIZE, bamboo_rs_core::entry::MAX_ENTRY_SIZE);
+        for seq in (1..2_000).chain([u64::MAX / 3, u64::MAX - 1, u64::MAX]) {
+            assert_eq!(lipmaa_seq(seq), bamboo_rs_core::lipmaa(seq));
+            assert_eq!(
+                is_lipmaa_required(seq),
+                bamboo_rs_core::entry::is_lipmaa_required(seq)
+            );
+        }
+    }
 
     fn chain(key_pair: &KeyPair, n: usize) -> Vec<(Entry, Vec<u8>)> {
         let mut log: Vec<(Entry, Vec<u8>)> = Vec::new();
@@ -704,6 +724,7 @@ mod tests {
                     "{}",
                     hex::encode(&mutant)
                 );
+                assert_eq!(lenient::decode(&mutant), reference);
                 assert_eq!(Entry::decode_with_keys(&mutant, &keys), reference);
                 match reference {
                     Ok(_) => accepted += 1,
@@ -761,6 +782,27 @@ mod tests {
             bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
         ) {
             proptest::prop_assert_eq!(Entry::decode(&bytes), decode_reference(&bytes));
+        }
+
+        #[test]
+        fn edited_entries_decode_as_the_reference_decodes_them(
+            seq in 0usize..8,
+            edits in proptest::collection::vec(
+                (0usize..300, proptest::prelude::any::<u8>()), 0..4),
+            cut in 0usize..300,
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..70),
+        ) {
+            let entries = fixture();
+            let mut bytes = entries[seq % entries.len()].bytes().to_vec();
+            for (at, value) in edits {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            bytes.truncate(bytes.len() - cut % bytes.len());
+            bytes.extend_from_slice(&tail);
+            let reference = decode_reference(&bytes);
+            proptest::prop_assert_eq!(lenient::decode(&bytes), reference.clone());
+            proptest::prop_assert_eq!(Entry::decode(&bytes), reference);
         }
 
         #[test]

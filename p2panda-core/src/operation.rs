@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::hash::Hash;
 use crate::identity::PublicKey;
 
+mod cbor;
+
 /// The schema version this code writes and reads.
 pub const OPERATION_VERSION: u64 = 1;
 
@@ -76,6 +78,8 @@ pub enum Operation {
     EventCancel(EventCancel),
     #[serde(rename = "authorization")]
     Authorization(Authorization),
+    #[serde(rename = "profile.set")]
+    ProfileSet(ProfileSet),
 }
 
 /// Create a festival: a root festival, a sub-festival (`parent`) or a fork (`fork_of`).
@@ -256,6 +260,18 @@ pub struct Authorization {
     pub reason: Option<String>,
 }
 
+/// The author's display name among the festival's members (its context: the festival, its
+/// sub-festivals and parents). The latest one an author wrote wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSet {
+    pub festival: FestivalId,
+    pub name: String,
+}
+
+/// The payload's envelope as serde reads and writes it: what `operation/cbor.rs` is tested
+/// against (the types' serde derives stay the reference for the wire format).
+#[cfg(test)]
 #[derive(Serialize, Deserialize)]
 struct Envelope<Op> {
     v: u64,
@@ -266,30 +282,16 @@ impl Operation {
     /// Encode as a payload (`{"v": 1, "op": ...}`), after checking it is valid.
     pub fn encode(&self) -> Result<Vec<u8>, OperationError> {
         self.validate()?;
-        let mut out = Vec::new();
-        ciborium::into_writer(
-            &Envelope {
-                v: OPERATION_VERSION,
-                op: self,
-            },
-            &mut out,
-        )
-        .map_err(|e| OperationError::Malformed(e.to_string()))?;
-        Ok(out)
+        Ok(cbor::encode(self))
     }
 
     /// Decode and validate a payload.
     pub fn decode(payload: &[u8]) -> Result<Operation, OperationError> {
-        let malformed = |e: &dyn std::fmt::Display| OperationError::Malformed(e.to_string());
-        // The version decides how to read the rest, so it is read on its own first.
-        let envelope: Envelope<serde::de::IgnoredAny> =
-            read_exactly(payload).map_err(|e| malformed(&e))?;
-        if envelope.v != OPERATION_VERSION {
-            return Err(OperationError::UnknownVersion(envelope.v));
-        }
-        let envelope: Envelope<Operation> = read_exactly(payload).map_err(|e| malformed(&e))?;
-        envelope.op.validate()?;
-        Ok(envelope.op)
+        // The version is read first (with the operation skipped), since it decides how to read
+        // the rest; then the operation. See `operation/cbor.rs`.
+        let op = cbor::decode(payload)?;
+        op.validate()?;
+        Ok(op)
     }
 
     /// The festival this operation is written in (for `festival.create`: `None`, it makes one).
@@ -304,6 +306,7 @@ impl Operation {
             Operation::EventUpdate(op) => Some(op.festival),
             Operation::EventCancel(op) => Some(op.festival),
             Operation::Authorization(op) => Some(op.festival),
+            Operation::ProfileSet(op) => Some(op.festival),
         }
     }
 
@@ -367,20 +370,11 @@ impl Operation {
             Operation::Authorization(op) => {
                 option(&op.reason, |r| text("reason", r, MAX_DESCRIPTION_LEN))?;
             }
+            Operation::ProfileSet(op) => name("name", &op.name)?,
             Operation::ResourceDelete(_) | Operation::EventCancel(_) => {}
         }
         Ok(())
     }
-}
-
-/// Read one CBOR value that spans the whole input.
-fn read_exactly<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let mut reader = bytes;
-    let value = ciborium::from_reader(&mut reader).map_err(|e| e.to_string())?;
-    if !reader.is_empty() {
-        return Err(format!("{} bytes after the operation", reader.len()));
-    }
-    Ok(value)
 }
 
 fn option<T>(
@@ -522,6 +516,10 @@ mod tests {
                 festival,
                 event: Hash::digest(b"e"),
             }),
+            Operation::ProfileSet(ProfileSet {
+                festival,
+                name: "Ada".into(),
+            }),
         ];
         for op in ops {
             assert_eq!(Operation::decode(&op.encode().unwrap()).unwrap(), op);
@@ -560,6 +558,56 @@ mod tests {
         assert_eq!(
             Operation::decode(&out),
             Err(OperationError::UnknownVersion(2))
+        );
+    }
+
+    /// Envelopes `encode` does not write are read (or refused) as before the one-pass reader.
+    #[test]
+    fn other_envelope_shapes_decode_as_before() {
+        use ciborium::Value;
+        let op = event(1, 2);
+        let op_value = Value::serialized(&op).unwrap();
+        let cbor = |value: Value| {
+            let mut out = Vec::new();
+            ciborium::into_writer(&value, &mut out).unwrap();
+            out
+        };
+        let key = |k: &str| Value::Text(k.into());
+        let map = |entries: Vec<(Value, Value)>| cbor(Value::Map(entries));
+        let v = |n: u64| Value::Integer(n.into());
+        // `op` before `v`, and an unknown key, are accepted.
+        let op_first = map(vec![(key("op"), op_value.clone()), (key("v"), v(1))]);
+        assert_eq!(Operation::decode(&op_first), Ok(op.clone()));
+        let extra = map(vec![
+            (key("v"), v(1)),
+            (key("op"), op_value.clone()),
+            (key("x"), v(0)),
+        ]);
+        assert_eq!(Operation::decode(&extra), Ok(op.clone()));
+        // Another version after the operation is still named as such.
+        let later = map(vec![(key("op"), op_value.clone()), (key("v"), v(2))]);
+        assert_eq!(
+            Operation::decode(&later),
+            Err(OperationError::UnknownVersion(2))
+        );
+        // A repeated key is malformed.
+        let twice = map(vec![
+            (key("v"), v(1)),
+            (key("op"), op_value.clone()),
+            (key("op"), op_value),
+        ]);
+        assert!(matches!(
+            Operation::decode(&twice),
+            Err(OperationError::Malformed(_))
+        ));
+        // An invalid operation in the usual shape fails validation, not decoding.
+        let invalid = map(vec![
+            (key("v"), v(1)),
+            (key("op"), Value::serialized(&event(2, 1)).unwrap()),
+        ]);
+        assert_eq!(
+            Operation::decode(&invalid),
+            Err(OperationError::InvalidTimeframe { start: 2, end: 1 })
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use p2panda_core::festival::{Missing, Outcome, Rejection, RequestStatus};
 use p2panda_core::hash::Hash;
-use p2panda_core::identity::KeyPair;
+use p2panda_core::identity::{KeyPair, PublicKey};
 use p2panda_core::operation::*;
 use p2panda_core::policy::{respond, Policies};
 use p2panda_core::replica::{IngestError, Replica};
@@ -442,4 +442,65 @@ fn unauthorized_and_dangling_operations_are_recorded_and_change_nothing() {
         )
     };
     assert_eq!(context(&before), context(&after));
+}
+
+#[test]
+fn display_names_follow_the_latest_profile_and_rejections_are_listed() {
+    let (a, b) = (KeyPair::generate(), KeyPair::generate());
+    let mut replica = Replica::new();
+    let fest = publish(&mut replica, &a, festival("F", None));
+    let sub = publish(&mut replica, &b, festival("Sub", Some(fest)));
+    let profile = |festival, name: &str| {
+        Operation::ProfileSet(ProfileSet {
+            festival,
+            name: name.into(),
+        })
+    };
+    publish(&mut replica, &a, profile(fest, "Ada"));
+    publish(&mut replica, &a, profile(fest, "Ada L."));
+    publish(&mut replica, &b, profile(sub, "Bo"));
+    let names = |festival| {
+        let mut names: Vec<(PublicKey, String)> = replica
+            .state()
+            .festival(festival)
+            .unwrap()
+            .profiles()
+            .into_iter()
+            .map(|p| (p.author, p.name))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut expected = vec![
+        (a.public_key(), "Ada L.".to_string()),
+        (b.public_key(), "Bo".to_string()),
+    ];
+    expected.sort();
+    // One context: the root and its sub-festival share members' names.
+    assert_eq!(names(fest), expected);
+    assert_eq!(names(sub), expected);
+    assert!(matches!(
+        profile(fest, " ").encode(),
+        Err(OperationError::Empty { .. })
+    ));
+
+    // B renames A's festival: rejected, and listed where it was written.
+    let (id, _) = replica
+        .publish(
+            &b,
+            &Operation::FestivalUpdate(FestivalUpdate {
+                festival: fest,
+                name: Some("Mine".into()),
+                description: None,
+            }),
+        )
+        .unwrap();
+    let rejected = replica.state().festival(fest).unwrap().rejected();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        (rejected[0].id, rejected[0].author, rejected[0].festival),
+        (id, b.public_key(), fest)
+    );
+    assert_eq!(rejected[0].rejection, Rejection::NotCreator);
+    assert!(replica.state().festival(sub).unwrap().rejected().is_empty());
 }

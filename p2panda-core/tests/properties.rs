@@ -202,6 +202,10 @@ fn random_history(seed: u64, authors: usize, n: usize) -> Replica {
                     reason: rng.chance(30).then(|| "because".to_string()),
                 })
             }
+            90..=92 => Operation::ProfileSet(ProfileSet {
+                festival,
+                name: format!("Name {written}"),
+            }),
             _ => {
                 // An owner answering its inbox with the resources' policies.
                 let before = replica.state().len();

@@ -119,10 +119,10 @@ async function reopen({ name, n }) {
 
 /**
  * For comparison with `reopen`: read the stored entries of node `name` straight from IndexedDB
- * the way the node loads them (`getAll` in batches of 20,000), without decoding them. Relies on
+ * the way the node loads them (`getAll` in batches of 4,000), without decoding them. Relies on
  * the store's layout (database `p2panda:<name>`, object store `entries`, see src/store).
  */
-async function readEntries({ name, batch = 20_000 }) {
+async function readEntries({ name, batch = 4_000 }) {
   const started = performance.now();
   const done = (request) => new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);

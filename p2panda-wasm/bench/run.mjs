@@ -12,7 +12,7 @@
 // through the JS API, each further size grown by A and BENCH_WRITERS-1 writer pages paired with
 // A by invite code, which A then holds too); a fresh node B in its own browser context joins
 // through the rendezvous and syncs from A alone; then B is closed, reloaded and reopened.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -123,6 +123,53 @@ async function workerWasmBytes(page, url) {
     .catch(() => 0);
 }
 
+/**
+ * Where the last open of the node on `page` spent its time: the `detail` of the User Timing
+ * measure `p2panda:open` its Worker records (see src/node/restore.rs), or null.
+ */
+async function openPhases(page) {
+  const worker = page.workers().find((w) => w.url().endsWith('/pkg/worker.js'));
+  if (!worker) return null;
+  return worker
+    .evaluate(() => performance.getEntriesByName('p2panda:open').at(-1)?.detail ?? null)
+    .catch(() => null);
+}
+
+/**
+ * CPU time (user + system, ms) of each Chromium dedicated-worker thread on this machine, by
+ * thread id, from /proc (Linux; an empty map elsewhere). Unlike wall time it barely changes with
+ * the load of other processes on the machine, so it shows what a change to the open costs.
+ */
+function workerThreadsCpu() {
+  const threads = new Map();
+  let pids = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return threads;
+  }
+  for (const pid of pids) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        if (!stat.slice(stat.indexOf('('), stat.lastIndexOf(')')).includes('DedicatedWorker')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime, in clock ticks (100 per second on Linux).
+        threads.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  }
+  return threads;
+}
+
 /** A fresh node joins and syncs; then it is closed, its page reloaded and the node reopened. */
 async function syncAndReopen(browser, url, rendezvous, festival, n) {
   const context = await browser.newContext();
@@ -143,7 +190,12 @@ async function syncAndReopen(browser, url, rendezvous, festival, n) {
   await page.evaluate(() => window.bench.close());
   await page.reload();
   await page.waitForFunction(() => document.title === 'ready');
+  const threadsBefore = workerThreadsCpu();
   const reopen = await page.evaluate((a) => window.bench.reopen(a), { name, n });
+  // The reopened node's worker is the dedicated-worker thread that started meanwhile.
+  const started = [...workerThreadsCpu()].filter(([tid]) => !threadsBefore.has(tid));
+  reopen.workerCpu = started.length > 0 ? started.reduce((sum, [, ms]) => sum + ms, 0) : null;
+  reopen.phases = await openPhases(page);
   reopen.wasmBytes = await workerWasmBytes(page, url);
   reopen.read = await page.evaluate((a) => window.bench.readEntries(a), { name });
   await context.close();
@@ -247,10 +299,24 @@ function report(results, verify, size) {
       `${mark(r.sync.rate >= verify.perSecond / 2)}${Math.round((r.sync.rate / verify.perSecond) * 100)} %`],
     ['Reopen: openNode → entryCount() = N (≤2 s)', (r) => `${mark(r.sync.reopen.ms <= 2000)}${int(r.sync.reopen.ms)} ms`],
     ['Reopen: waiting for the old worker\'s lock', (r) => `${int(r.sync.reopen.lockWait)} ms`],
+    ['Reopen: CPU time of the new worker thread', (r) =>
+      (r.sync.reopen.workerCpu == null ? 'n/a' : `${int(r.sync.reopen.workerCpu)} ms`)],
+    ['Reopen: worker start + wasm init (before open)', (r) => phase(r, (p) => r.sync.reopen.ms - p.total)],
+    ['Reopen: lock + IndexedDB open + key', (r) => phase(r, (p) => p.store)],
+    ['Reopen: entries, all (batches)', (r) => phase(r, (p) => p.entries, (p) => ` (${p.batches})`)],
+    ['  of which waiting for IndexedDB', (r) => phase(r, (p) => p.read)],
+    ['  of which copying into wasm', (r) => phase(r, (p) => p.copy)],
+    ['  of which Replica::restore', (r) => phase(r, (p) => p.restore)],
+    ['  of which indexing the views once', (r) => phase(r, (p) => p.index)],
+    ['Reopen: fork evidence + festivals + node', (r) => phase(r, (p) => p.forksAndFestivals)],
     ['Reopen: IndexedDB read alone (getAll, warm)', (r) => `${int(r.sync.reopen.read.ms)} ms`],
     ['Stored entries (key ‖ entry ‖ payload)', (r) => mib(r.sync.reopen.read.bytes)],
     ['Reopen: worker wasm memory', (r) => mib(r.sync.reopen.wasmBytes)],
   ];
+  const phase = (r, pick, suffix = () => '') => {
+    const p = r.sync.reopen.phases;
+    return p ? `${int(pick(p))} ms${suffix(p)}` : 'n/a';
+  };
   const width = Math.max(...rows.map(([label]) => label.length));
   const cells = rows.map(([label, cell]) => [label.padEnd(width), ...results.map((r) => cell(r).padStart(16))]);
   console.log(['Figure'.padEnd(width), ...results.map((r) => `N=${r.n}`.padStart(16))].join(' | '));

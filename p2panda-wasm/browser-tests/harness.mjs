@@ -28,12 +28,43 @@ const ARGS = [
   '--enable-precise-memory-info',
 ];
 
+const launchOptions = (args) => ({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args,
+  chromiumSandbox: false,
+});
+
+/** The `--disable-features` list of a running browser, read from chrome://version. */
+export async function disabledFeatures(browser) {
+  const page = await browser.newPage();
+  try {
+    await page.goto('chrome://version');
+    const line = (await page.locator('#command_line').textContent()) ?? '';
+    const all = [...line.matchAll(/--disable-features=(\S+)/g)];
+    return all.length ? all[all.length - 1][1].split(',') : [];
+  } finally {
+    await page.close();
+  }
+}
+
+let disableFeaturesFlag;
+/**
+ * `--disable-features` with WebRtcHideLocalIpsWithMdns (so candidates are plain 127.0.0.1, not
+ * mDNS names) on top of Playwright's own list: Chromium keeps only the last such switch, so a
+ * bare one would drop Playwright's. The list is read once from a probe launch rather than
+ * copied, so it follows Playwright upgrades.
+ */
+function featuresFlag() {
+  disableFeaturesFlag ??= (async () => {
+    const probe = await chromium.launch(launchOptions(ARGS));
+    const theirs = await disabledFeatures(probe).finally(() => probe.close());
+    return `--disable-features=${[...new Set([...theirs, 'WebRtcHideLocalIpsWithMdns'])].join(',')}`;
+  })();
+  return disableFeaturesFlag;
+}
+
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ARGS,
-    chromiumSandbox: false,
-  });
+  return chromium.launch(launchOptions([...ARGS, await featuresFlag()]));
 }
 
 /**
@@ -42,11 +73,7 @@ export async function launchBrowser() {
  */
 export async function launchPersistentContext() {
   const dir = mkdtempSync(join(tmpdir(), 'p2panda-profile-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ARGS,
-    chromiumSandbox: false,
-  });
+  const context = await chromium.launchPersistentContext(dir, launchOptions([...ARGS, await featuresFlag()]));
   const close = context.close.bind(context);
   context.close = async () => {
     await close();

@@ -84,6 +84,35 @@ test('two pages meet through the rendezvous and sync a festival both ways, live'
   for (const n of [a, b, c]) await n.context.close();
 });
 
+test('a node that goes offline keeps working and converges when back online', async () => {
+  rendezvous = await startRendezvous();
+  const a = await node({ name: 'online-a', rendezvous: [rendezvous.url] });
+  const festival = await a.page.evaluate(() => window.node.createFestival({ name: 'Night market' }));
+  const b = await node({ name: 'online-b', rendezvous: [rendezvous.url] });
+  await b.page.evaluate((f) => window.node.joinFestival(f), festival);
+  await eventually(b.page, async (f) => (await window.node.festival(f))?.name === 'Night market', festival);
+
+  await b.page.evaluate(() => window.node.setOnline(false));
+  await eventually(b.page, async () => !window.node.online && (await window.node.peers()).length === 0);
+  await eventually(a.page, async () => (await window.node.peers()).length === 0);
+  await b.page.evaluate((f) => window.node.createResource(f, { name: 'Lamp', kind: { type: 'item' } }), festival);
+  await a.page.evaluate((f) => window.node.createResource(f, { name: 'Table', kind: { type: 'item' } }), festival);
+  // Nothing crosses while offline.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(await resourceNames(a.page, festival), ['Table']);
+  assert.deepEqual(await resourceNames(b.page, festival), ['Lamp']);
+
+  await b.page.evaluate(() => window.node.setOnline(true));
+  await waitForResource(a.page, festival, 'Lamp');
+  await waitForResource(b.page, festival, 'Table');
+  assert.deepEqual(await resourceNames(b.page, festival), ['Lamp', 'Table']);
+  const peers = await b.page.evaluate(() => window.node.peers());
+  assert.equal(peers.length, 1);
+  assert.ok(peers[0].peer > 1, 'a link made after going online gets a new number');
+  for (const n of [a, b]) await n.context.close();
+  await rendezvous.stop();
+});
+
 test('a browser node and a native node sync one festival in both directions', async () => {
   rendezvous = await startRendezvous();
   const native = await startNativeNode([

@@ -30,6 +30,17 @@ export interface NodeOptions {
   wasmUrl?: string | URL;
   /** A Worker already running worker.js (for bundlers that need to create it themselves). */
   worker?: Worker;
+  /**
+   * A secret key (64 hex characters, from `exportSecretKey`) for a new store: the node takes this
+   * identity instead of making one. A store that already holds another identity fails with
+   * `IDENTITY_MISMATCH`.
+   */
+  secretKey?: Hex;
+  /**
+   * Close connections when the browser fires `offline` and reconnect on `online`. Default false:
+   * a browser without a network still reaches other tabs and peers on its own machine.
+   */
+  followBrowserOnline?: boolean;
 }
 
 export function openNode(options?: NodeOptions): Promise<Node>;
@@ -105,6 +116,17 @@ export interface Conflict {
   second: Hex;
 }
 
+/** A member's display name in a festival. */
+export interface Profile {
+  author: Hex;
+  name: string;
+}
+
+/** Something to show, never hide: a forked log (frozen) or an operation refused on apply. */
+export type Problem =
+  | { kind: 'fork'; author: Hex; festival: Hex; seq: number }
+  | { kind: 'rejected'; author: Hex; festival: Hex; operation: Hex; reason: string };
+
 export interface Peer {
   peer: number;
   publicKey: Hex | null;
@@ -139,6 +161,8 @@ export class Node {
   updateFestival(festival: Hex, changes: { name?: string; description?: string }): Promise<Hex>;
   /** Replicate a festival someone shared with you (its id). */
   joinFestival(festival: Hex): Promise<void>;
+  /** Stop replicating a festival and forget that it was joined (stored entries stay). */
+  leaveFestival(festival: Hex): Promise<void>;
   festival(festival: Hex): Promise<Festival | null>;
   festivals(): Promise<Festival[]>;
 
@@ -183,6 +207,20 @@ export class Node {
     decide: (request: Request, festival: Hex) => PolicyAnswer | Promise<PolicyAnswer>,
   ): Promise<void>;
   unregisterPolicy(name: string): Promise<void>;
+
+  /** Publish this user's display name in a festival's context. */
+  setProfile(festival: Hex, profile: { name: string }): Promise<Hex>;
+  /** Display names set in a festival's context, latest per author. */
+  profiles(festival: Hex): Promise<Profile[]>;
+  /** Forked logs and rejected operations in a festival's scope. */
+  problems(festival: Hex): Promise<Problem[]>;
+  /** This user's secret key (64 hex characters), for a backup. Whoever has it can act as you. */
+  exportSecretKey(): Promise<Hex>;
+
+  /** Whether the node connects to peers; false while offline. */
+  readonly online: boolean;
+  /** Go offline (close every connection, stop signaling) or back online; local work goes on. */
+  setOnline(online: boolean): void;
 
   subscribe(festival: Hex, callback: (festival: Hex) => void): () => void;
   on(kind: 'peers', listener: () => void): () => void;

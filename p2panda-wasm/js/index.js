@@ -27,7 +27,7 @@ export async function openNode(options = {}) {
     options.worker ?? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const node = new Node(worker, options);
   try {
-    await node._open(options.name ?? 'default');
+    await node._open(options.name ?? 'default', options.secretKey);
   } catch (error) {
     worker.terminate();
     throw error;
@@ -36,7 +36,8 @@ export async function openNode(options = {}) {
 }
 
 const METHODS = [
-  'createFestival', 'forkFestival', 'updateFestival', 'joinFestival', 'festival', 'festivals',
+  'createFestival', 'forkFestival', 'updateFestival', 'joinFestival', 'leaveFestival',
+  'festival', 'festivals', 'setProfile', 'profiles', 'problems', 'exportSecretKey',
   'createResource', 'updateResource', 'deleteResource', 'setPolicy', 'resource', 'resources',
   'ownedBy', 'resourceTimeline',
   'createEvent', 'updateEvent', 'cancelEvent', 'event', 'eventsInRange',
@@ -52,12 +53,33 @@ export class Node {
   #listeners = { peers: new Set(), error: new Set() };
   #policies = new Map();
   #closed = false;
+  #options;
+  #onlineListener = null;
+  #nextPeer = 1;
+  /** The festivals to meet peers for (from the worker), kept for a network made later. */
+  #topics = [];
 
   constructor(worker, options) {
     this.#worker = worker;
     this.#worker.onmessage = (event) => this.#receive(event.data);
     this.#worker.onerror = (event) =>
       this.#emit('error', new P2pandaError('WORKER_FAILED', event.message ?? 'the node worker failed'));
+    this.#options = options;
+    this.#startNetwork(1);
+    // Opt-in: follow the browser's online/offline events. Not the default, because a browser
+    // without a network still reaches other tabs and peers on its own machine.
+    if (options.followBrowserOnline) {
+      this.#onlineListener = (event) => this.setOnline(event.type === 'online');
+      globalThis.addEventListener?.('online', this.#onlineListener);
+      globalThis.addEventListener?.('offline', this.#onlineListener);
+    }
+    for (const method of METHODS) {
+      this[method] = (...args) => this.#call(method, args);
+    }
+  }
+
+  #startNetwork(firstPeer) {
+    const options = this.#options;
     this.#network = new Network(
       {
         rendezvous: options.rendezvous ?? [],
@@ -66,6 +88,7 @@ export class Node {
         maxConnections: options.maxConnections ?? 8,
         targetConnections: options.targetConnections ?? 4,
         loopbackOnly: options.loopbackOnly ?? false,
+        firstPeer,
       },
       {
         linkOpened: (peer, binding) =>
@@ -79,13 +102,37 @@ export class Node {
         error: (code, message) => this.#emit('error', new P2pandaError(code, message)),
       },
     );
-    for (const method of METHODS) {
-      this[method] = (...args) => this.#call(method, args);
-    }
+    if (this.#topics.length) this.#network.setTopics(this.#topics);
   }
 
-  async _open(name) {
-    const { publicKey } = await this.#request({ kind: 'open', name });
+  /** Whether the node is connecting to peers (false after `setOnline(false)` or while the browser is offline). */
+  get online() {
+    return this.#network !== null;
+  }
+
+  /**
+   * Go offline (close every connection, stop signaling) or back online (meet peers again).
+   * Everything else keeps working offline; changes sync once back. With
+   * `followBrowserOnline: true` the browser's online/offline events do this.
+   */
+  setOnline(online) {
+    if (this.#closed || online === this.online) return;
+    if (online) {
+      this.#startNetwork(this.#nextPeer);
+    } else {
+      const network = this.#network;
+      this.#nextPeer = network.nextPeer();
+      const peers = network.connections().map((c) => c.peer);
+      this.#network = null;
+      network.close();
+      network.free();
+      for (const peer of peers) this.#worker.postMessage({ kind: 'link-closed', peer });
+    }
+    this.#emit('peers');
+  }
+
+  async _open(name, secretKey) {
+    const { publicKey } = await this.#request({ kind: 'open', name, secretKey });
     /** This user's public key (hex). */
     this.publicKey = publicKey;
     this.name = name;
@@ -115,14 +162,15 @@ export class Node {
         return;
       }
       case 'send':
-        return this.#network.send(message.peer, message.frames);
+        return this.#network?.send(message.peer, message.frames);
       case 'hangup':
-        this.#network.hangup(message.peer, message.code, message.message);
+        this.#network?.hangup(message.peer, message.code, message.message);
         if (message.code !== 'SESSION_ENDED' && message.code !== 'NODE_CLOSED')
           this.#emit('error', new P2pandaError(message.code, `peer dropped: ${message.message}`));
         return this.#emit('peers');
       case 'topics':
-        return this.#network.setTopics(message.topics);
+        this.#topics = message.topics;
+        return this.#network?.setTopics(message.topics);
       case 'changed':
         for (const festival of message.festivals)
           for (const callback of this.#subscribers.get(festival) ?? []) callback(festival);
@@ -190,23 +238,28 @@ export class Node {
   /** Connected peers with their sync state, and how each link was made. */
   async peers() {
     const sessions = await this.#call('peers', []);
-    const links = new Map(this.#network.connections().map((c) => [c.peer, c]));
+    const links = new Map((this.#network?.connections() ?? []).map((c) => [c.peer, c]));
     return sessions.map((s) => ({ ...s, via: links.get(s.peer)?.via ?? null }));
   }
 
   /** Zero-infrastructure pairing, step 1: a code to give the other person. */
   createInvite() {
-    return this.#network.createInvite();
+    return this.#networkOrFail().createInvite();
   }
 
   /** Step 2, on the other device: take their code, give back the answer code. */
   acceptInvite(code) {
-    return this.#network.acceptInvite(code);
+    return this.#networkOrFail().acceptInvite(code);
   }
 
   /** Step 3, back on the first device: take the answer code; resolves once connected. */
   completeInvite(answer) {
-    return this.#network.completeInvite(answer);
+    return this.#networkOrFail().completeInvite(answer);
+  }
+
+  #networkOrFail() {
+    if (!this.#network) throw new P2pandaError('OFFLINE', 'the node is offline (setOnline(true) connects it)');
+    return this.#network;
   }
 
   /** Close connections, the store and the worker. */
@@ -216,7 +269,11 @@ export class Node {
       await this.#request({ kind: 'close' });
     } finally {
       this.#closed = true;
-      this.#network.close();
+      this.#network?.close();
+      if (this.#onlineListener) {
+        globalThis.removeEventListener?.('online', this.#onlineListener);
+        globalThis.removeEventListener?.('offline', this.#onlineListener);
+      }
       this.#worker.terminate();
       for (const { reject } of this.#pending.values())
         reject(new P2pandaError('NODE_CLOSED', 'the node is closed'));

@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::error::ErrorCode;
+use crate::node::shapes::ToJs;
 use crate::node::{BrowserNode, NodeError, Out};
 
 /// How often sessions are checked for silent peers, in ms.
@@ -101,10 +102,7 @@ fn post_out(scope: &DedicatedWorkerGlobalScope, out: Out) {
             ("id", id.into()),
             ("policy", policy.into()),
             ("festival", festival.to_hex().into()),
-            (
-                "request",
-                serde_wasm_bindgen::to_value(&request).unwrap_or(JsValue::NULL),
-            ),
+            ("request", request.to_js()),
         ]),
         Out::Error { code, message } => object(&[
             ("kind", "error".into()),
@@ -166,6 +164,13 @@ fn reply(scope: &DedicatedWorkerGlobalScope, id: &JsValue, result: Result<JsValu
     post(scope, &message, &Array::new());
 }
 
+/// A secret key given to `openNode` (64 hex characters).
+fn parse_secret(hex: &str) -> Result<p2panda_core::identity::KeyPair, NodeError> {
+    p2panda_core::identity::KeyPair::from_secret_hex(hex).map_err(|_| {
+        NodeError::InvalidArgument("secretKey: a secret key is 64 hex characters".into())
+    })
+}
+
 fn peer_of(message: &JsValue) -> Option<u64> {
     field(message, "peer")
         .as_f64()
@@ -193,16 +198,25 @@ fn handle(
             let name = field(&message, "name")
                 .as_string()
                 .unwrap_or_else(|| "default".into());
+            let secret = match field(&message, "secretKey").as_string() {
+                Some(hex) => match parse_secret(&hex) {
+                    Ok(key_pair) => Some(key_pair),
+                    Err(error) => return reply(scope, &id, Err(error)),
+                },
+                None => None,
+            };
             let scope = scope.clone();
             let node = node.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let out_scope = scope.clone();
                 let outbox: crate::node::Outbox = Rc::new(move |out| post_out(&out_scope, out));
-                let result = BrowserNode::open(&name, outbox).await.map(|opened| {
-                    let public_key = opened.public_key();
-                    *node.borrow_mut() = Some(opened);
-                    object(&[("publicKey", public_key.into())])
-                });
+                let result = BrowserNode::open(&name, secret, outbox)
+                    .await
+                    .map(|opened| {
+                        let public_key = opened.public_key();
+                        *node.borrow_mut() = Some(opened);
+                        object(&[("publicKey", public_key.into())])
+                    });
                 reply(&scope, &id, result);
             });
         }
@@ -244,7 +258,13 @@ fn handle(
         ("close", Some(open)) => {
             open.close();
             *node.borrow_mut() = None;
-            reply(scope, &id, Ok(JsValue::UNDEFINED));
+            // Answer once the store's lock is released: a node opened right after must not
+            // find it still held (STORE_IN_USE).
+            let scope = scope.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                open.close_and_unlock().await;
+                reply(&scope, &id, Ok(JsValue::UNDEFINED));
+            });
         }
         ("close", None) => reply(scope, &id, Ok(JsValue::UNDEFINED)),
         (_, None) if !id.is_undefined() => reply(scope, &id, Err(NodeError::Closed)),

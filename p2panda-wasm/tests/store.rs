@@ -12,7 +12,10 @@ use std::rc::Rc;
 
 use futures::future::{select, Either};
 use js_sys::{Array, Promise, Reflect, Uint8Array};
-use p2panda_wasm::store::{from_dom_error, Durability, Store, StoreError, StoredEntry};
+use p2panda_core::identity::KeyPair;
+use p2panda_core::operation::*;
+use p2panda_core::replica::Replica;
+use p2panda_wasm::store::{from_dom_error, Durability, Store, StoreError, StoredEntry, LOAD_BATCH};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -435,6 +438,223 @@ async fn corrupt_records_give_errors_not_panics() {
     ));
     store.close();
     Store::delete("bad").await.expect("delete");
+}
+
+#[wasm_bindgen_test]
+async fn reading_in_batches_gives_every_entry_once_in_order() {
+    fresh("batches").await;
+    let store = Store::open("batches").await.expect("open");
+    let all = sorted((0..50).map(|i| entry((i % 3) as u8, i % 2, i)).collect());
+    store.put_entries(&all).await.expect("put");
+    // 50 values: batches of 7 end on a partial batch, batches of 10 on a full one, and a batch
+    // larger than the store reads everything at once.
+    for (size, batches) in [(1, 50), (7, 8), (10, 5), (50, 1), (LOAD_BATCH, 1)] {
+        let mut reader = store.read_entries_in(size).expect("reader");
+        let mut read = Vec::new();
+        let mut count = 0;
+        while let Some(batch) = reader.next_batch().await.expect("batch") {
+            assert!(!batch.is_empty() && batch.len() <= size as usize);
+            count += 1;
+            read.extend(batch.iter().map(|e| StoredEntry {
+                author: *e.author,
+                log_id: e.log_id,
+                seq: e.seq,
+                entry: e.entry.to_vec(),
+                payload: e.payload.to_vec(),
+            }));
+        }
+        assert_eq!(read, all, "batches of {size}");
+        assert_eq!((count, reader.timings().batches), (batches, batches));
+        assert_eq!(reader.timings().entries, 50);
+        // Done stays done.
+        assert!(matches!(reader.next_batch().await, Ok(None)));
+    }
+    store.close();
+    Store::delete("batches").await.expect("delete");
+}
+
+/// Signed entries of a festival: resources, events in two authors' logs, answers that grant
+/// overlapping bookings (conflicts) or deny, updates, cancellations. At least `n` entries.
+fn signed_festival(n: usize) -> Replica {
+    const HOUR: Millis = 3_600_000;
+    let (alice, bob, carol) = (
+        KeyPair::generate(),
+        KeyPair::generate(),
+        KeyPair::generate(),
+    );
+    let mut replica = Replica::new();
+    let mut publish =
+        |key: &KeyPair, op: Operation| replica.publish(key, &op).expect("valid operation").0;
+    let root = publish(
+        &alice,
+        Operation::FestivalCreate(FestivalCreate {
+            name: "Fair".into(),
+            description: String::new(),
+            parent: None,
+            fork_of: None,
+        }),
+    );
+    let resources: Vec<_> = (0..20)
+        .map(|i| {
+            let resource = ResourceCreate {
+                festival: root,
+                name: format!("Resource {i}"),
+                description: String::new(),
+                kind: ResourceKind::Item,
+                policy: PolicyKind::Manual,
+            };
+            publish(&alice, Operation::ResourceCreate(resource))
+        })
+        .collect();
+    let mut written = 21;
+    let mut i = 0i64;
+    while written < n {
+        let creator = if i % 2 == 0 { &bob } else { &carol };
+        let resource = resources[(i % 20) as usize];
+        let event = EventCreate {
+            festival: root,
+            title: format!("Event {i}"),
+            description: "Bring tools".into(),
+            start: (i % 37) * HOUR,
+            end: (i % 37) * HOUR + 2 * HOUR,
+            resources: vec![resource],
+        };
+        let event = publish(creator, Operation::EventCreate(event));
+        let decision = if i % 4 == 3 {
+            Decision::Deny
+        } else {
+            Decision::Grant
+        };
+        let answer = Authorization {
+            festival: root,
+            event,
+            event_version: event,
+            resource,
+            decision,
+            reason: None,
+        };
+        publish(&alice, Operation::Authorization(answer));
+        written += 2;
+        if i % 9 == 0 {
+            let update = EventUpdate {
+                festival: root,
+                event,
+                title: Some("Moved".into()),
+                description: None,
+                timeframe: Some(Timeframe {
+                    start: 40 * HOUR,
+                    end: 41 * HOUR,
+                }),
+                resources: None,
+            };
+            publish(creator, Operation::EventUpdate(update));
+            written += 1;
+        } else if i % 13 == 0 {
+            let cancel = EventCancel {
+                festival: root,
+                event,
+            };
+            publish(creator, Operation::EventCancel(cancel));
+            written += 1;
+        }
+        i += 1;
+    }
+    replica
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_from_many_batches_gives_identical_state() {
+    fresh("restore").await;
+    let original = signed_festival(LOAD_BATCH as usize + 700);
+    let mut stored = Vec::new();
+    for (log, _) in original.store().heights() {
+        for e in original.store().entries_after(log, 0) {
+            stored.push(StoredEntry {
+                author: *log.author.as_bytes(),
+                log_id: log.log_id,
+                seq: e.entry.seq_num(),
+                entry: e.entry.bytes().to_vec(),
+                payload: e.payload.clone(),
+            });
+        }
+    }
+    assert!(stored.len() > LOAD_BATCH as usize);
+    let store = Store::open("restore").await.expect("open");
+    for chunk in stored.chunks(1000) {
+        store.put_entries(chunk).await.expect("put");
+    }
+    store.close();
+
+    let store = Store::open("restore").await.expect("reopen");
+    let mut restored = Replica::new();
+    let timings = store.restore_into(&mut restored).await.expect("restore");
+    assert_eq!(timings.read.entries, stored.len() as u64);
+    assert_eq!(timings.read.batches, 2);
+    assert_eq!(restored.store(), original.store());
+    let snapshot = original.state().snapshot();
+    assert!(snapshot.contexts.values().any(|c| !c.conflicts.is_empty()));
+    assert_eq!(restored.state().snapshot(), snapshot);
+    log(&format!(
+        "store figures: restored {} signed entries in {} batches: waiting {:.0} ms, copying \
+         {:.0} ms, restoring {:.0} ms, indexing {:.0} ms",
+        stored.len(),
+        timings.read.batches,
+        timings.read.wait_ms,
+        timings.read.copy_ms,
+        timings.restore_ms,
+        timings.index_ms
+    ));
+
+    // An entry that does not restore is corruption, not a panic: here one of the second
+    // batch's entries carries another entry's payload.
+    let (position, other) = (stored.len() - 10, stored.len() - 11);
+    let mut damaged = stored[position].clone();
+    damaged.payload = stored[other].payload.clone();
+    store.close();
+    let raw = raw_open("p2panda:restore", 2).await.expect("raw open");
+    raw_clear(&raw, "entries").await;
+    raw.close();
+    let store = Store::open("restore").await.expect("reopen");
+    let mut with_damage = stored.clone();
+    with_damage[position] = damaged;
+    store.put_entries(&with_damage).await.expect("put");
+    assert!(matches!(
+        store.restore_into(&mut Replica::new()).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    store.close();
+    Store::delete("restore").await.expect("delete");
+}
+
+#[wasm_bindgen_test]
+async fn close_and_unlock_resolves_once_the_lock_is_free() {
+    fresh("unlock").await;
+    let held = || async {
+        let locks = Reflect::get(&js_sys::global(), &"navigator".into())
+            .and_then(|n| Reflect::get(&n, &"locks".into()))
+            .expect("navigator.locks");
+        let query: js_sys::Function = Reflect::get(&locks, &"query".into())
+            .expect("query")
+            .unchecked_into();
+        let state = JsFuture::from(Promise::from(query.call0(&locks).expect("query()")))
+            .await
+            .expect("lock state");
+        let held: Array = Reflect::get(&state, &"held".into())
+            .expect("held")
+            .unchecked_into();
+        held.iter()
+            .any(|lock| Reflect::get(&lock, &"name".into()).ok() == Some("p2panda:unlock".into()))
+    };
+    for _ in 0..3 {
+        let store = Store::open("unlock").await.expect("open");
+        assert!(held().await);
+        store.close_and_unlock().await;
+        assert!(
+            !held().await,
+            "the lock is released when close_and_unlock resolves"
+        );
+    }
+    Store::delete("unlock").await.expect("delete");
 }
 
 // ---------------------------------------------------------------------------------------------

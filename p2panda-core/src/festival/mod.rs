@@ -14,7 +14,9 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-pub use query::{Booking, EventInfo, FestivalInfo, FestivalQuery, Request, ResourceInfo};
+pub use query::{
+    Booking, EventInfo, FestivalInfo, FestivalQuery, Profile, RejectedInfo, Request, ResourceInfo,
+};
 pub use snapshot::Snapshot;
 pub use view::{Conflict, RequestStatus};
 
@@ -168,6 +170,8 @@ pub struct State {
     waiting_for_festival: HashMap<FestivalId, Vec<Arc<Op>>>,
     /// Rejections made before an operation reaches a context (log structure).
     rejected: HashMap<OperationId, Rejection>,
+    /// Whether the views defer their indexing (see [`State::defer_indexing`]).
+    deferring: bool,
 }
 
 impl State {
@@ -284,6 +288,25 @@ impl State {
         outcome
     }
 
+    /// Let the views update their indexes once, at [`State::index_deferred`], instead of after
+    /// every operation: for applying many operations at once (a node restoring its store).
+    /// Queries see stale indexes until then.
+    pub(crate) fn defer_indexing(&mut self) {
+        self.deferring = true;
+        for context in self.contexts.values_mut() {
+            context.view.defer_indexing();
+        }
+    }
+
+    /// Bring the indexes deferred since [`State::defer_indexing`] up to date, and index after
+    /// every operation again.
+    pub(crate) fn index_deferred(&mut self) {
+        self.deferring = false;
+        for context in self.contexts.values_mut() {
+            context.view.index_deferred();
+        }
+    }
+
     fn open_context(
         &mut self,
         root: FestivalId,
@@ -292,10 +315,14 @@ impl State {
     ) {
         let fork_root = source.as_ref().map(|_| root);
         self.context_of.insert(root, root);
+        let mut view = View::new(fork_root);
+        if self.deferring {
+            view.defer_indexing();
+        }
         self.contexts.insert(
             root,
             Context {
-                view: View::new(fork_root),
+                view,
                 depth,
                 source,
                 forks: Vec::new(),

@@ -2,7 +2,7 @@
 //! walks the whole festival.
 
 use super::view::{EventRec, RequestStatus, ResourceRec, View};
-use super::Conflict;
+use super::{Conflict, Rejection};
 use crate::identity::PublicKey;
 use crate::operation::{
     EventId, FestivalId, Millis, OperationId, PolicyKind, ResourceId, ResourceKind,
@@ -79,6 +79,23 @@ pub struct Request {
     pub resource: ResourceId,
     pub start: Millis,
     pub end: Millis,
+}
+
+/// A member's display name (`profile.set`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub author: PublicKey,
+    pub name: String,
+}
+
+/// An operation that was refused when applied; kept so it can be shown, never applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedInfo {
+    pub id: OperationId,
+    pub author: PublicKey,
+    /// The festival it was written in.
+    pub festival: FestivalId,
+    pub rejection: Rejection,
 }
 
 /// Queries over one festival, its sub-festivals and (for a fork) what it inherited.
@@ -272,6 +289,41 @@ impl<'a> FestivalQuery<'a> {
                     .is_some_and(|r| self.in_scope(r.festival))
             })
             .copied()
+            .collect()
+    }
+}
+
+impl FestivalQuery<'_> {
+    /// Display names of the authors who set one in this festival's context, by author.
+    pub fn profiles(&self) -> Vec<Profile> {
+        let mut profiles: Vec<Profile> = self
+            .view
+            .profiles
+            .iter()
+            .map(|(author, (_, name))| Profile {
+                author: *author,
+                name: name.clone(),
+            })
+            .collect();
+        profiles.sort_by_key(|p| p.author);
+        profiles
+    }
+
+    /// Operations written in this festival's scope that were rejected, oldest first.
+    pub fn rejected(&self) -> Vec<RejectedInfo> {
+        self.view
+            .rejected_ops
+            .iter()
+            .filter_map(|op| {
+                let festival = op.operation.festival().unwrap_or(op.id);
+                let rejection = self.view.rejected.get(&op.id)?;
+                self.in_scope(festival).then(|| RejectedInfo {
+                    id: op.id,
+                    author: op.author,
+                    festival,
+                    rejection: rejection.clone(),
+                })
+            })
             .collect()
     }
 }

@@ -30,6 +30,8 @@ pub struct ContextSnapshot {
     /// (owner, event, resource): arrival order is local, so it is left out.
     pub pending: BTreeSet<(String, Hash, Hash)>,
     pub owned: BTreeSet<(String, Hash)>,
+    /// (author, display name).
+    pub profiles: BTreeSet<(String, String)>,
     pub conflicts: BTreeSet<(Hash, Hash, Hash)>,
     pub rejected: BTreeMap<Hash, Rejection>,
     pub waiting: BTreeMap<Hash, Missing>,
@@ -109,6 +111,11 @@ impl ContextSnapshot {
             .iter()
             .flat_map(|(owner, set)| set.iter().map(move |r| (owner.to_hex(), *r)))
             .collect();
+        snapshot.profiles = view
+            .profiles
+            .iter()
+            .map(|(author, (_, name))| (author.to_hex(), name.clone()))
+            .collect();
         snapshot.conflicts = view
             .conflicts
             .iter()
@@ -180,6 +187,7 @@ impl Snapshot {
                 diff_sets(&format!("{name} grant"), &a.grants, &b.grants, out);
                 diff_sets(&format!("{name} pending"), &a.pending, &b.pending, out);
                 diff_sets(&format!("{name} owned"), &a.owned, &b.owned, out);
+                diff_sets(&format!("{name} profile"), &a.profiles, &b.profiles, out);
                 diff_sets(&format!("{name} conflict"), &a.conflicts, &b.conflicts, out);
             },
         );

@@ -116,6 +116,12 @@ impl Node {
         self.topics.insert(topic);
     }
 
+    /// Stop replicating a festival. What is stored stays; sessions that start from now on no
+    /// longer offer or ask for it.
+    pub fn leave(&mut self, topic: Topic) {
+        self.topics.remove(&topic);
+    }
+
     /// Entries that arrived from peers so far, duplicates included: compared with what was stored,
     /// it shows how much crossed twice.
     pub fn entries_received(&self) -> u64 {

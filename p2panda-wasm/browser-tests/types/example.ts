@@ -1,7 +1,15 @@
 // An app's use of the p2panda API, type-checked (never run) against pkg/index.d.ts. The
 // `@ts-expect-error` lines must fail to type-check: if the types went loose (e.g. `any`),
 // tsc reports those directives as unused.
-import { openNode, P2pandaError, type Festival, type Peer, type Resource } from 'p2panda';
+import {
+  openNode,
+  P2pandaError,
+  type Festival,
+  type Peer,
+  type Problem,
+  type Profile,
+  type Resource,
+} from 'p2panda';
 
 export async function example(): Promise<void> {
   const node = await openNode({ name: 'example', broadcastChannel: false, maxConnections: 4 });
@@ -27,6 +35,16 @@ export async function example(): Promise<void> {
   const info: Festival | null = await node.festival(festival);
   const resource: Resource | null = await node.resource(festival, stage);
   if (resource?.kind.type === 'location') console.log(info?.name, resource.kind.address);
+
+  await node.setProfile(festival, { name: 'Ada' });
+  const names: Profile[] = await node.profiles(festival);
+  const problems: Problem[] = await node.problems(festival);
+  for (const problem of problems) {
+    console.log(problem.kind === 'rejected' ? problem.reason : `fork at ${problem.seq}`, names.length);
+  }
+  const backup: string = await node.exportSecretKey();
+  await node.leaveFestival(festival);
+  console.log((await openNode({ name: 'restored', secretKey: backup })).publicKey);
 
   node.on('error', (error: P2pandaError) => console.error(error.code, error.message));
 

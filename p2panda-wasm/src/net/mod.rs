@@ -15,10 +15,10 @@ use js_sys::{Array, Function, Reflect, Uint8Array};
 use p2panda_core::hash::Hash;
 use p2panda_core::signal::{room_of, Rendezvous, SessionId};
 use p2panda_core::sync::PeerId;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::node::shapes::{Fields, FromJs};
 use overlay::{Limits, Overlay, State};
 use signaling::{Broadcast, Server};
 
@@ -66,45 +66,52 @@ impl Callbacks {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The options of `new Network(options, callbacks)` (index.js fills them from `openNode`'s).
 struct NetworkOptions {
-    #[serde(default)]
     rendezvous: Vec<String>,
-    #[serde(default = "yes")]
     broadcast_channel: bool,
-    #[serde(default)]
-    ice_servers: Vec<IceServer>,
-    #[serde(default = "default_max")]
+    /// STUN/TURN server URLs.
+    ice_servers: Vec<String>,
     max_connections: usize,
-    #[serde(default = "default_target")]
     target_connections: usize,
-    #[serde(default)]
     loopback_only: bool,
+    /// Where peer numbers start: a network made after another one (back online) continues the
+    /// numbering, so the node never sees one number for two links.
+    first_peer: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum IceServer {
-    Url(String),
-    Object { urls: Urls },
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Urls {
-    One(String),
-    Many(Vec<String>),
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_max() -> usize {
-    8
-}
-fn default_target() -> usize {
-    4
+impl NetworkOptions {
+    fn from_js(value: JsValue) -> Result<NetworkOptions, String> {
+        let fields = Fields::of(value, "an options object")?;
+        let count = |key: &str, default: u32| -> Result<usize, String> {
+            Ok(fields.optional::<u32>(key)?.unwrap_or(default) as usize)
+        };
+        let servers: Vec<JsValue> = fields.optional("iceServers")?.unwrap_or_default();
+        let mut ice_servers = Vec::new();
+        for server in servers {
+            // A URL, or `{ urls: URL | URL[] }` as in RTCConfiguration.
+            let urls = match server.as_string() {
+                Some(url) => vec![url],
+                None => {
+                    let urls: JsValue = Fields::of(server, "an ICE server")?.required("urls")?;
+                    match urls.as_string() {
+                        Some(url) => vec![url],
+                        None => Vec::<String>::from_js(urls).map_err(|e| format!("urls: {e}"))?,
+                    }
+                }
+            };
+            ice_servers.extend(urls);
+        }
+        Ok(NetworkOptions {
+            rendezvous: fields.optional("rendezvous")?.unwrap_or_default(),
+            broadcast_channel: fields.optional("broadcastChannel")?.unwrap_or(true),
+            ice_servers,
+            max_connections: count("maxConnections", 8)?,
+            target_connections: count("targetConnections", 4)?,
+            loopback_only: fields.optional("loopbackOnly")?.unwrap_or(false),
+            first_peer: fields.optional::<u32>("firstPeer")?.unwrap_or(1).into(),
+        })
+    }
 }
 
 /// The page's side of a node's networking. Made by `index.js`; apps use `Node` instead.
@@ -117,22 +124,10 @@ pub struct Network {
 impl Network {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, callbacks: JsValue) -> Result<Network, JsValue> {
-        let options: NetworkOptions = serde_wasm_bindgen::from_value(options)
+        let options = NetworkOptions::from_js(options)
             .map_err(|e| crate::error::invalid_argument(&format!("network options: {e}")))?;
         let callbacks = Callbacks::from_js(&callbacks)?;
-        let ice_servers = options
-            .ice_servers
-            .into_iter()
-            .flat_map(|server| match server {
-                IceServer::Url(url)
-                | IceServer::Object {
-                    urls: Urls::One(url),
-                } => vec![url],
-                IceServer::Object {
-                    urls: Urls::Many(urls),
-                } => urls,
-            })
-            .collect();
+        let ice_servers = options.ice_servers;
         let max = options.max_connections.max(1);
         let state = State {
             me: SessionId::random(),
@@ -152,7 +147,7 @@ impl Network {
             broadcast: None,
             relay: Rendezvous::new(),
             announcing: true,
-            next_peer: 1,
+            next_peer: options.first_peer.max(1),
             callbacks,
             pending_invite: None,
             closed: false,
@@ -214,6 +209,12 @@ impl Network {
                 ])
             })
             .collect()
+    }
+
+    /// The number the next link will get (for `firstPeer` of a network that follows this one).
+    #[wasm_bindgen(js_name = nextPeer)]
+    pub fn next_peer(&self) -> f64 {
+        self.overlay.0.borrow().next_peer as f64
     }
 
     /// This node's random session id on signaling paths (hex), for diagnostics.

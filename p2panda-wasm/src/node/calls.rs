@@ -6,10 +6,9 @@ use p2panda_core::hash::Hash;
 use p2panda_core::identity::PublicKey;
 use p2panda_core::operation::{
     EventCancel, EventCreate, EventUpdate, FestivalCreate, FestivalUpdate, ForkOf, FrontierLog,
-    Millis, Operation, PolicyKind, ResourceCreate, ResourceDelete, ResourceUpdate, Timeframe,
+    Millis, Operation, PolicyKind, ProfileSet, ResourceCreate, ResourceDelete, ResourceUpdate,
+    Timeframe,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use super::shapes::*;
@@ -22,15 +21,14 @@ struct Args {
 }
 
 impl Args {
-    fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, NodeError> {
+    fn take<T: FromJs>(&mut self, name: &str) -> Result<T, NodeError> {
         let value = self
             .values
             .get(self.next)
             .cloned()
             .unwrap_or(JsValue::UNDEFINED);
         self.next += 1;
-        serde_wasm_bindgen::from_value(value)
-            .map_err(|e| NodeError::InvalidArgument(format!("{name}: {e}")))
+        T::from_js(value).map_err(|e| NodeError::InvalidArgument(format!("{name}: {e}")))
     }
 
     fn id(&mut self, name: &str) -> Result<Hash, NodeError> {
@@ -39,11 +37,9 @@ impl Args {
     }
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, NodeError> {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    value
-        .serialize(&serializer)
-        .map_err(|e| NodeError::InvalidArgument(format!("result could not be converted: {e}")))
+/// A result as a JS value (`Result` so call arms can return it directly).
+fn to_js<T: ToJs>(value: &T) -> Result<JsValue, NodeError> {
+    Ok(value.to_js())
 }
 
 fn ids_of(hexes: Option<Vec<String>>, name: &str) -> Result<Option<Vec<Hash>>, NodeError> {
@@ -105,6 +101,11 @@ impl BrowserNode {
             "joinFestival" => {
                 let festival = args.id("festival")?;
                 self.join(festival).await?;
+                Ok(JsValue::UNDEFINED)
+            }
+            "leaveFestival" => {
+                let festival = args.id("festival")?;
+                self.leave(festival).await?;
                 Ok(JsValue::UNDEFINED)
             }
             "festival" => {
@@ -392,6 +393,28 @@ impl BrowserNode {
                 Ok(JsValue::UNDEFINED)
             }
 
+            // ---- members and problems ----
+            "setProfile" => {
+                let festival = args.id("festival")?;
+                let input: ProfileInput = args.take("profile")?;
+                self.write(Operation::ProfileSet(ProfileSet {
+                    festival,
+                    name: input.name,
+                }))
+                .await
+            }
+            "profiles" => {
+                let festival = args.id("festival")?;
+                self.query(festival, |q| {
+                    to_js(&q.profiles().iter().map(ProfileJs::from).collect::<Vec<_>>())
+                })
+            }
+            "problems" => {
+                let festival = args.id("festival")?;
+                to_js(&self.problems(festival)?)
+            }
+            "exportSecretKey" => Ok(JsValue::from_str(&hex::encode(self.export_secret()))),
+
             // ---- peers and sync ----
             "peers" => {
                 let peers: Vec<PeerJs> = self
@@ -485,6 +508,30 @@ impl BrowserNode {
                 seq,
             })
             .collect())
+    }
+
+    /// Forked logs and rejected operations in `festival`'s scope, forks first.
+    fn problems(&self, festival: Hash) -> Result<Vec<ProblemJs>, NodeError> {
+        let core = self.core.borrow();
+        let replica = core.node.replica();
+        let state = replica.state();
+        let query = state
+            .festival(festival)
+            .ok_or_else(|| NodeError::NotFound(format!("festival {festival}")))?;
+        let mut problems: Vec<ProblemJs> = replica
+            .store()
+            .forks()
+            .iter()
+            .filter_map(|fork| {
+                let home = state.festival_of_log(fork.log)?;
+                query
+                    .scope()
+                    .contains(&home)
+                    .then(|| ProblemJs::fork(fork.log.author, home, fork.seq_num))
+            })
+            .collect();
+        problems.extend(query.rejected().iter().map(ProblemJs::rejected));
+        Ok(problems)
     }
 
     fn key_arg(&self, args: &mut Args, name: &str) -> Result<PublicKey, NodeError> {

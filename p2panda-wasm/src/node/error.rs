@@ -26,6 +26,8 @@ pub enum NodeError {
     UnknownMethod(String),
     #[error("the node is closed")]
     Closed,
+    #[error("this store already holds another identity; open a store of another name to use this secret key")]
+    IdentityMismatch,
 }
 
 impl From<IngestError> for NodeError {
@@ -52,6 +54,7 @@ impl ErrorCode for NodeError {
             NodeError::Ingest(_) => "INVALID_ENTRY",
             NodeError::UnknownMethod(_) => "UNKNOWN_METHOD",
             NodeError::Closed => "NODE_CLOSED",
+            NodeError::IdentityMismatch => "IDENTITY_MISMATCH",
         }
     }
 }

@@ -13,6 +13,7 @@
 mod calls;
 mod error;
 mod policy;
+mod restore;
 pub(crate) mod shapes;
 
 use std::cell::RefCell;
@@ -95,24 +96,34 @@ pub struct BrowserNode {
 }
 
 impl BrowserNode {
-    /// Open the node stored under `name`: take the store's lock, load or create the key pair,
-    /// and restore every stored entry without verifying it again.
-    pub async fn open(name: &str, out: Outbox) -> Result<BrowserNode, NodeError> {
+    /// Open the node stored under `name`: take the store's lock, load the key pair (or, for a
+    /// new store, take `secret` or make one), and restore every stored entry without verifying
+    /// it again.
+    pub async fn open(
+        name: &str,
+        secret: Option<KeyPair>,
+        out: Outbox,
+    ) -> Result<BrowserNode, NodeError> {
+        let mut timer = restore::OpenTimer::start();
         let store = Store::open(name).await?;
         let key_pair = match store.key_pair().await? {
-            Some(secret) => KeyPair::from_secret_bytes(&secret).map_err(corrupt)?,
+            Some(stored) => {
+                let key_pair = KeyPair::from_secret_bytes(&stored).map_err(corrupt)?;
+                let other = secret.is_some_and(|s| s.public_key() != key_pair.public_key());
+                if other {
+                    return Err(NodeError::IdentityMismatch);
+                }
+                key_pair
+            }
             None => {
-                let key_pair = KeyPair::generate();
+                let key_pair = secret.unwrap_or_else(KeyPair::generate);
                 store.save_key_pair(&key_pair.export_secret()).await?;
                 key_pair
             }
         };
+        timer.lap("store");
         let mut replica = Replica::new();
-        for stored in store.entries().await? {
-            replica
-                .restore(&stored.entry, &stored.payload)
-                .map_err(corrupt)?;
-        }
+        restore::entries(&store, &mut replica, &mut timer).await?;
         // Logs frozen by a fork stay frozen across reloads.
         for saved in store.fork_evidence().await? {
             let evidence = fork_evidence(&replica, saved)?;
@@ -122,6 +133,7 @@ impl BrowserNode {
         for topic in store.festivals().await? {
             node.join(Hash::from_bytes(&topic).map_err(corrupt)?);
         }
+        timer.lap("forksAndFestivals");
         let core = Core {
             node,
             links: BTreeSet::new(),
@@ -139,6 +151,7 @@ impl BrowserNode {
             write_turn: Rc::new(Mutex::new(())),
         };
         node.announce_topics();
+        timer.finish();
         Ok(node)
     }
 
@@ -228,6 +241,19 @@ impl BrowserNode {
         self.core.borrow_mut().node.join(topic);
         self.announce_topics();
         Ok(())
+    }
+
+    /// Stop replicating a festival, and forget that it was joined.
+    pub(crate) async fn leave(&self, topic: Topic) -> Result<(), NodeError> {
+        self.store.forget_festival(topic.as_bytes()).await?;
+        self.core.borrow_mut().node.leave(topic);
+        self.announce_topics();
+        Ok(())
+    }
+
+    /// The secret key, for a backup.
+    pub(crate) fn export_secret(&self) -> [u8; 32] {
+        self.core.borrow().node.key_pair().export_secret()
     }
 
     fn check_open(&self) -> Result<(), NodeError> {
@@ -518,6 +544,13 @@ impl BrowserNode {
         }
         self.core.borrow_mut().links.clear();
         self.store.close();
+    }
+
+    /// [`BrowserNode::close`], resolving only once the browser released the store's lock, so
+    /// the node can be opened again right away (in this worker or another).
+    pub async fn close_and_unlock(&self) {
+        self.close();
+        self.store.close_and_unlock().await;
     }
 
     fn decided(&self, id: u32, verdict: Option<shapes::VerdictJs>) {

@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use futures::channel::oneshot;
-use p2panda_core::festival::Request;
+use p2panda_core::festival::{Request, RequestStatus};
 use p2panda_core::hash::Hash;
 use p2panda_core::operation::{Authorization, FestivalId, Operation, PolicyKind};
 use p2panda_core::policy::{AuthorizationPolicy, FirstComeFirstServed, Verdict};
@@ -123,9 +123,16 @@ impl BrowserNode {
         let Some(query) = core.node.replica().state().festival(festival) else {
             return Step::Skip;
         };
-        // Answered meanwhile (by hand, or by an earlier pass)?
-        let me = core.node.key_pair().public_key();
-        if !query.pending_requests(me).contains(request) {
+        // Answered or changed meanwhile (by hand, or by an earlier pass)? Looked up through the
+        // event, not the owner's whole inbox: a pass over N requests stays O(N).
+        let still_pending = query.event(request.event).is_some_and(|event| {
+            event.version == request.event_version
+                && event
+                    .resources
+                    .iter()
+                    .any(|(r, status)| *r == request.resource && *status == RequestStatus::Pending)
+        });
+        if !still_pending {
             return Step::Skip;
         }
         let Some(resource) = query.resource(request.resource) else {

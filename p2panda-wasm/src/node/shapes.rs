@@ -1,16 +1,31 @@
 //! The shapes of data crossing to and from JavaScript: plain objects with camelCase fields, ids
 //! and keys as lowercase hex strings, times as milliseconds since the epoch. `index.d.ts`
 //! declares the same shapes for TypeScript.
+//!
+//! Each shape converts itself by hand ([`FromJs`] for arguments, [`ToJs`] for results; helpers
+//! in `shapes/js.rs`): far less WebAssembly than serde. The serde attributes, compiled in test
+//! builds only, describe the shapes as serde-wasm-bindgen read and wrote them; `shapes/tests.rs`
+//! checks the hand-written conversions against them.
 
 use p2panda_core::festival::{
-    Booking, Conflict, EventInfo, FestivalInfo, Request, RequestStatus, ResourceInfo,
+    Booking, Conflict, EventInfo, FestivalInfo, Profile, RejectedInfo, Request, RequestStatus,
+    ResourceInfo,
 };
 use p2panda_core::hash::Hash;
+use p2panda_core::identity::PublicKey;
 use p2panda_core::operation::{self, Geo, Millis, PolicyKind, ResourceKind};
 use p2panda_core::sync::PeerStatus;
-use serde::{Deserialize, Serialize};
+
+use wasm_bindgen::JsValue;
 
 use super::NodeError;
+
+mod js;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
+
+use js::{nullable, object, set, string};
+pub(crate) use js::{Fields, FromJs, ToJs};
 
 pub(crate) fn hash_arg(what: &str, hex: &str) -> Result<Hash, NodeError> {
     hex.parse()
@@ -25,23 +40,28 @@ fn hex_of(hash: &Hash) -> String {
 
 /// A resource's kind as JS gives it: `{ type: "location", address?, geo?, url? }`,
 /// `{ type: "item" }` or `{ type: "skill" }`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(PartialEq, serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    test,
+    serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)
+)]
 pub(crate) enum KindJs {
     Location {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, serde(default, skip_serializing_if = "Option::is_none"))]
         address: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, serde(default, skip_serializing_if = "Option::is_none"))]
         geo: Option<GeoJs>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, serde(default, skip_serializing_if = "Option::is_none"))]
         url: Option<String>,
     },
     Item,
     Skill,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(test, derive(PartialEq, serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct GeoJs {
     lat: f64,
     lon: f64,
@@ -81,9 +101,88 @@ impl From<&ResourceKind> for KindJs {
     }
 }
 
+/// Read as a map (own properties): the `type` tag, then for a location only its three fields.
+/// Other properties are refused for a location and ignored for an item or skill.
+impl FromJs for KindJs {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let mut tag = None;
+        let mut fields = Vec::new();
+        for (key, value) in js::entries(&value, "a resource kind object")? {
+            if key == "type" {
+                tag = Some(value);
+            } else {
+                fields.push((key, value));
+            }
+        }
+        let tag = tag.ok_or("missing field `type`")?;
+        match tag.as_string().as_deref() {
+            Some("location") => {
+                let (mut address, mut geo, mut url) = (None, None, None);
+                for (key, value) in fields {
+                    match key.as_str() {
+                        "address" => address = FromJs::from_js(value)?,
+                        "geo" => geo = FromJs::from_js(value)?,
+                        "url" => url = FromJs::from_js(value)?,
+                        _ => return Err(js::unknown_field(&key, "`address`, `geo`, `url`")),
+                    }
+                }
+                Ok(KindJs::Location { address, geo, url })
+            }
+            Some("item") => Ok(KindJs::Item),
+            Some("skill") => Ok(KindJs::Skill),
+            Some(other) => Err(format!(
+                "unknown variant `{other}`, expected one of `location`, `item`, `skill`"
+            )),
+            None => Err(js::invalid(&tag, "a string")),
+        }
+    }
+}
+
+impl ToJs for KindJs {
+    fn to_js(&self) -> JsValue {
+        match self {
+            KindJs::Location { address, geo, url } => {
+                let kind = object(&[("type", string("location"))]);
+                if let Some(address) = address {
+                    set(&kind, "address", &string(address));
+                }
+                if let Some(geo) = geo {
+                    let geo = object(&[("lat", geo.lat.into()), ("lon", geo.lon.into())]);
+                    set(&kind, "geo", &geo);
+                }
+                if let Some(url) = url {
+                    set(&kind, "url", &string(url));
+                }
+                kind
+            }
+            KindJs::Item => object(&[("type", string("item"))]),
+            KindJs::Skill => object(&[("type", string("skill"))]),
+        }
+    }
+}
+
+/// Read as a map with exactly `lat` and `lon`.
+impl FromJs for GeoJs {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let (mut lat, mut lon) = (None, None);
+        for (key, value) in js::entries(&value, "{ lat, lon }")? {
+            match key.as_str() {
+                "lat" => lat = Some(f64::from_js(value)?),
+                "lon" => lon = Some(f64::from_js(value)?),
+                _ => return Err(js::unknown_field(&key, "`lat`, `lon`")),
+            }
+        }
+        Ok(GeoJs {
+            lat: lat.ok_or("missing field `lat`")?,
+            lon: lon.ok_or("missing field `lon`")?,
+        })
+    }
+}
+
 /// `"fcfs"`, `"manual"` or `{ custom: "name" }` (a policy registered with `registerPolicy`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(PartialEq, serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(untagged))]
 pub(crate) enum PolicyJs {
     Builtin(String),
     Custom { custom: String },
@@ -115,44 +214,116 @@ impl From<&PolicyKind> for PolicyJs {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A string, or an object whose own `custom` property is a string (others are ignored).
+impl FromJs for PolicyJs {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        if let Some(name) = value.as_string() {
+            return Ok(PolicyJs::Builtin(name));
+        }
+        js::entries(&value, "")
+            .ok()
+            .and_then(|entries| entries.into_iter().find(|(key, _)| key == "custom"))
+            .and_then(|(_, custom)| custom.as_string())
+            .map(|custom| PolicyJs::Custom { custom })
+            .ok_or_else(|| "a policy is \"fcfs\", \"manual\" or { custom: name }".into())
+    }
+}
+
+impl ToJs for PolicyJs {
+    fn to_js(&self) -> JsValue {
+        match self {
+            PolicyJs::Builtin(name) => string(name),
+            PolicyJs::Custom { custom } => object(&[("custom", string(custom))]),
+        }
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct FestivalInput {
     pub name: String,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub description: String,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub parent: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for FestivalInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a festival object")?;
+        Ok(FestivalInput {
+            name: fields.required("name")?,
+            description: fields.optional("description")?.unwrap_or_default(),
+            parent: fields.optional("parent")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct ForkInput {
     pub name: String,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub description: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for ForkInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a fork object")?;
+        Ok(ForkInput {
+            name: fields.required("name")?,
+            description: fields.optional("description")?.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct FestivalChanges {
     pub name: Option<String>,
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for FestivalChanges {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "an object of changes")?;
+        Ok(FestivalChanges {
+            name: fields.optional("name")?.flatten(),
+            description: fields.optional("description")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct ResourceInput {
     pub name: String,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub description: String,
     pub kind: KindJs,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub policy: Option<PolicyJs>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for ResourceInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a resource object")?;
+        Ok(ResourceInput {
+            name: fields.required("name")?,
+            description: fields.optional("description")?.unwrap_or_default(),
+            kind: fields.required("kind")?,
+            policy: fields.optional("policy")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct ResourceChanges {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -160,20 +331,47 @@ pub(crate) struct ResourceChanges {
     pub policy: Option<PolicyJs>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for ResourceChanges {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "an object of changes")?;
+        Ok(ResourceChanges {
+            name: fields.optional("name")?.flatten(),
+            description: fields.optional("description")?.flatten(),
+            kind: fields.optional("kind")?.flatten(),
+            policy: fields.optional("policy")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct EventInput {
     pub title: String,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub description: String,
     pub start: Millis,
     pub end: Millis,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub resources: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl FromJs for EventInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "an event object")?;
+        Ok(EventInput {
+            title: fields.required("title")?,
+            description: fields.optional("description")?.unwrap_or_default(),
+            start: fields.required("start")?,
+            end: fields.required("end")?,
+            resources: fields.optional("resources")?.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct EventChanges {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -182,21 +380,49 @@ pub(crate) struct EventChanges {
     pub resources: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+impl FromJs for EventChanges {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "an object of changes")?;
+        Ok(EventChanges {
+            title: fields.optional("title")?.flatten(),
+            description: fields.optional("description")?.flatten(),
+            start: fields.optional("start")?.flatten(),
+            end: fields.optional("end")?.flatten(),
+            resources: fields.optional("resources")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields, rename_all = "camelCase"))]
 pub(crate) struct AuthorizationInput {
     pub event: String,
     pub resource: String,
     pub decision: DecisionJs,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub reason: Option<String>,
     /// The event version answered; the current one when left out.
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub event_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+impl FromJs for AuthorizationInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "an answer object")?;
+        Ok(AuthorizationInput {
+            event: fields.required("event")?,
+            resource: fields.required("resource")?,
+            decision: fields.required("decision")?,
+            reason: fields.optional("reason")?.flatten(),
+            event_version: fields.optional("eventVersion")?.flatten(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(test, derive(PartialEq, serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "lowercase"))]
 pub(crate) enum DecisionJs {
     Grant,
     Deny,
@@ -211,20 +437,49 @@ impl From<DecisionJs> for operation::Decision {
     }
 }
 
+impl FromJs for DecisionJs {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        match value.as_string().as_deref() {
+            Some("grant") => Ok(DecisionJs::Grant),
+            Some("deny") => Ok(DecisionJs::Deny),
+            Some(other) => Err(format!(
+                "unknown variant `{other}`, expected `grant` or `deny`"
+            )),
+            None => Err(js::invalid(&value, "\"grant\" or \"deny\"")),
+        }
+    }
+}
+
 /// What a JS policy callback answers: a decision with an optional reason, or `null` to leave the
 /// request for the owner to answer by hand.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub(crate) struct VerdictJs {
     pub decision: DecisionJs,
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub reason: Option<String>,
+}
+
+impl FromJs for VerdictJs {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a verdict object")?;
+        Ok(VerdictJs {
+            decision: fields.required("decision")?,
+            reason: fields.optional("reason")?.flatten(),
+        })
+    }
 }
 
 // ---- output ----
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A time or count as a JS number.
+fn number(value: i64) -> JsValue {
+    JsValue::from_f64(value as f64)
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub(crate) struct FestivalJs {
     id: String,
     name: String,
@@ -269,7 +524,23 @@ impl FestivalJs {
     }
 }
 
-#[derive(Serialize)]
+impl ToJs for FestivalJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("id", string(&self.id)),
+            ("name", string(&self.name)),
+            ("description", string(&self.description)),
+            ("creator", string(&self.creator)),
+            ("parent", nullable(&self.parent)),
+            ("forkOf", nullable(&self.fork_of)),
+            ("subFestivals", self.sub_festivals.to_js()),
+            ("joined", self.joined.into()),
+            ("pending", self.pending.into()),
+        ])
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct ResourceJs {
     id: String,
     festival: String,
@@ -296,10 +567,25 @@ impl From<ResourceInfo> for ResourceJs {
     }
 }
 
-#[derive(Serialize)]
+impl ToJs for ResourceJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("id", string(&self.id)),
+            ("festival", string(&self.festival)),
+            ("owner", string(&self.owner)),
+            ("name", string(&self.name)),
+            ("description", string(&self.description)),
+            ("kind", self.kind.to_js()),
+            ("policy", self.policy.to_js()),
+            ("deleted", self.deleted.into()),
+        ])
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct StatusJs {
     status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     reason: Option<String>,
 }
 
@@ -315,14 +601,32 @@ impl From<&RequestStatus> for StatusJs {
     }
 }
 
-#[derive(Serialize)]
+impl StatusJs {
+    /// Add `status` (and `reason` when there is one) to a result object.
+    fn add_to(&self, object: &JsValue) {
+        set(object, "status", &string(self.status));
+        if let Some(reason) = &self.reason {
+            set(object, "reason", &string(reason));
+        }
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct RequestedJs {
     resource: String,
-    #[serde(flatten)]
+    #[cfg_attr(test, serde(flatten))]
     status: StatusJs,
 }
 
-#[derive(Serialize)]
+impl ToJs for RequestedJs {
+    fn to_js(&self) -> JsValue {
+        let requested = object(&[("resource", string(&self.resource))]);
+        self.status.add_to(&requested);
+        requested
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct EventJs {
     id: String,
     festival: String,
@@ -363,12 +667,30 @@ impl From<EventInfo> for EventJs {
     }
 }
 
-#[derive(Serialize)]
+impl ToJs for EventJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("id", string(&self.id)),
+            ("festival", string(&self.festival)),
+            ("creator", string(&self.creator)),
+            ("version", string(&self.version)),
+            ("title", string(&self.title)),
+            ("description", string(&self.description)),
+            ("start", number(self.start)),
+            ("end", number(self.end)),
+            ("cancelled", self.cancelled.into()),
+            ("confirmed", self.confirmed.into()),
+            ("resources", self.resources.to_js()),
+        ])
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct BookingJs {
     event: String,
     start: Millis,
     end: Millis,
-    #[serde(flatten)]
+    #[cfg_attr(test, serde(flatten))]
     status: StatusJs,
 }
 
@@ -383,8 +705,21 @@ impl From<Booking> for BookingJs {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+impl ToJs for BookingJs {
+    fn to_js(&self) -> JsValue {
+        let booking = object(&[
+            ("event", string(&self.event)),
+            ("start", number(self.start)),
+            ("end", number(self.end)),
+        ]);
+        self.status.add_to(&booking);
+        booking
+    }
+}
+
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub(crate) struct RequestJs {
     event: String,
     event_version: String,
@@ -405,7 +740,19 @@ impl From<&Request> for RequestJs {
     }
 }
 
-#[derive(Serialize)]
+impl ToJs for RequestJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("event", string(&self.event)),
+            ("eventVersion", string(&self.event_version)),
+            ("resource", string(&self.resource)),
+            ("start", number(self.start)),
+            ("end", number(self.end)),
+        ])
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct ConflictJs {
     resource: String,
     first: String,
@@ -422,8 +769,123 @@ impl From<Conflict> for ConflictJs {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+impl ToJs for ConflictJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("resource", string(&self.resource)),
+            ("first", string(&self.first)),
+            ("second", string(&self.second)),
+        ])
+    }
+}
+
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+pub(crate) struct ProfileInput {
+    pub name: String,
+}
+
+impl FromJs for ProfileInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a profile object")?;
+        Ok(ProfileInput {
+            name: fields.required("name")?,
+        })
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProfileJs {
+    author: String,
+    name: String,
+}
+
+impl From<&Profile> for ProfileJs {
+    fn from(profile: &Profile) -> Self {
+        ProfileJs {
+            author: profile.author.to_hex(),
+            name: profile.name.clone(),
+        }
+    }
+}
+
+impl ToJs for ProfileJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("author", string(&self.author)),
+            ("name", string(&self.name)),
+        ])
+    }
+}
+
+/// Something the app must show, not hide: a forked log or a rejected operation.
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(tag = "kind", rename_all = "lowercase"))]
+pub(crate) enum ProblemJs {
+    Fork {
+        author: String,
+        festival: String,
+        seq: f64,
+    },
+    Rejected {
+        author: String,
+        festival: String,
+        operation: String,
+        reason: String,
+    },
+}
+
+impl ProblemJs {
+    pub fn fork(author: PublicKey, festival: Hash, seq: u64) -> Self {
+        ProblemJs::Fork {
+            author: author.to_hex(),
+            festival: hex_of(&festival),
+            seq: seq as f64,
+        }
+    }
+
+    pub fn rejected(info: &RejectedInfo) -> Self {
+        ProblemJs::Rejected {
+            author: info.author.to_hex(),
+            festival: hex_of(&info.festival),
+            operation: hex_of(&info.id),
+            reason: info.rejection.to_string(),
+        }
+    }
+}
+
+impl ToJs for ProblemJs {
+    fn to_js(&self) -> JsValue {
+        match self {
+            ProblemJs::Fork {
+                author,
+                festival,
+                seq,
+            } => object(&[
+                ("kind", string("fork")),
+                ("author", string(author)),
+                ("festival", string(festival)),
+                ("seq", (*seq).into()),
+            ]),
+            ProblemJs::Rejected {
+                author,
+                festival,
+                operation,
+                reason,
+            } => object(&[
+                ("kind", string("rejected")),
+                ("author", string(author)),
+                ("festival", string(festival)),
+                ("operation", string(operation)),
+                ("reason", string(reason)),
+            ]),
+        }
+    }
+}
+
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub(crate) struct PeerJs {
     peer: f64,
     public_key: Option<String>,
@@ -449,13 +911,39 @@ impl From<PeerStatus> for PeerJs {
     }
 }
 
+impl ToJs for PeerJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("peer", self.peer.into()),
+            ("publicKey", nullable(&self.public_key)),
+            ("sharedFestivals", (self.shared_festivals as f64).into()),
+            ("missing", self.missing.into()),
+            ("caughtUp", self.caught_up.into()),
+            ("bytesSent", self.bytes_sent.into()),
+            ("bytesReceived", self.bytes_received.into()),
+        ])
+    }
+}
+
 /// Totals across all peers, for a progress bar.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub(crate) struct ProgressJs {
     pub peers: usize,
     pub missing: f64,
     pub entries_received: f64,
     pub entries_stored: f64,
     pub caught_up: bool,
+}
+
+impl ToJs for ProgressJs {
+    fn to_js(&self) -> JsValue {
+        object(&[
+            ("peers", (self.peers as f64).into()),
+            ("missing", self.missing.into()),
+            ("entriesReceived", self.entries_received.into()),
+            ("entriesStored", self.entries_stored.into()),
+            ("caughtUp", self.caught_up.into()),
+        ])
+    }
 }

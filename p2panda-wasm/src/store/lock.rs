@@ -71,6 +71,14 @@ impl LockGuard {
     }
 }
 
+impl LockGuard {
+    /// Resolves once the browser released the lock (after [`LockGuard::release`]).
+    pub(crate) async fn released(&self) {
+        // Rejection is fine too: either way the lock is no longer ours.
+        let _ = JsFuture::from(self.request.clone()).await;
+    }
+}
+
 /// Wait until a release of `name` by this context has gone through.
 async fn released_here(name: &str) {
     let pending = RELEASING.with(|r| r.borrow_mut().remove(name));

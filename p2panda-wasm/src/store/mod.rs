@@ -10,7 +10,9 @@ mod codec;
 mod error;
 mod idb;
 mod lock;
+mod reader;
 mod records;
+mod restore;
 mod schema;
 
 use std::cell::Cell;
@@ -23,16 +25,14 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction, IdbTransactionMode};
 #[doc(hidden)]
 pub use error::from_dom_error;
 pub use error::StoreError;
+pub(crate) use reader::Clock;
+pub use reader::{EntryBatch, EntryReader, EntryRef, ReadTimings, LOAD_BATCH};
+pub use restore::RestoreTimings;
 
 use codec::Position;
 use error::is_named;
 use lock::{LockGuard, Wait};
-use records::Order;
 use schema::{ENTRIES, FESTIVALS, FORK_EVIDENCE, META, SECRET_KEY};
-
-/// Values per `getAll` request when loading entries: bounds the JS memory of one batch and lets
-/// reading overlap decoding (measured a little faster than one `getAll` of 100k values).
-pub const LOAD_BATCH: u32 = 20_000;
 
 /// Length of a festival (topic) id: a BLAKE2b-512 hash of the entry that created it.
 pub const FESTIVAL_ID_LEN: usize = 64;
@@ -175,6 +175,14 @@ impl Store {
         self.lock.release();
     }
 
+    /// As [`Store::close`], resolving only once the browser released the lock, so that a
+    /// store of this name opened next (in a new worker, say) is not refused with
+    /// [`StoreError::InUse`].
+    pub async fn close_and_unlock(&self) {
+        self.close();
+        self.lock.released().await;
+    }
+
     /// True once the connection was closed under us; every operation then fails with
     /// [`StoreError::Closed`].
     pub fn is_closed(&self) -> bool {
@@ -209,41 +217,32 @@ impl Store {
             .await
     }
 
-    /// Every stored entry with its payload, ordered by (author, log_id, seq).
-    ///
-    /// Reads with `getAll` in batches of [`LOAD_BATCH`] values (each value repeats its key,
-    /// see `codec`, so no `getAllKeys` is needed); the next batch is requested before the
-    /// current one is decoded, so IndexedDB reads while wasm decodes.
+    /// Every stored entry with its payload, ordered by (author, log_id, seq). Holds them all
+    /// in memory at once: to restore a node, [`Store::read_entries`] reads them batch by batch.
     pub async fn entries(&self) -> Result<Vec<StoredEntry>, StoreError> {
-        let (_tx, mut store) = self.store(ENTRIES, IdbTransactionMode::Readonly)?;
+        let mut reader = self.read_entries()?;
         let mut out = Vec::new();
-        let mut pending = req(store.get_all_with_key_and_limit(&JsValue::UNDEFINED, LOAD_BATCH))?;
-        loop {
-            let values = records::array(idb::request(&pending).await?, "values")?;
-            let next = match records::last_key(&values)? {
-                Some(last) if values.length() == LOAD_BATCH => {
-                    let after = web_sys::IdbKeyRange::lower_bound_with_open(&last, true)
-                        .map_err(|e| from_dom_error(&e))?;
-                    let request = match store.get_all_with_key_and_limit(&after, LOAD_BATCH) {
-                        Ok(request) => request,
-                        // Should the read transaction have ended between batches, go on in a
-                        // new one: we hold the lock, so only our own writes can interleave.
-                        Err(e) if is_named(&e, "TransactionInactiveError") => {
-                            store = self.store(ENTRIES, IdbTransactionMode::Readonly)?.1;
-                            req(store.get_all_with_key_and_limit(&after, LOAD_BATCH))?
-                        }
-                        Err(e) => return Err(self.map_error(&e)),
-                    };
-                    Some(request)
-                }
-                _ => None,
-            };
-            records::append_stored_entries(&values, Order::Positions, &mut out)?;
-            match next {
-                Some(request) => pending = request,
-                None => return Ok(out),
-            }
+        while let Some(batch) = reader.next_batch().await? {
+            out.extend(batch.iter().map(|e| StoredEntry {
+                author: *e.author,
+                log_id: e.log_id,
+                seq: e.seq,
+                entry: e.entry.to_vec(),
+                payload: e.payload.to_vec(),
+            }));
         }
+        Ok(out)
+    }
+
+    /// Read every stored entry in (author, log_id, seq) order, [`LOAD_BATCH`] at a time: each
+    /// `getAll` of the next batch is under way while the caller works on the current one.
+    pub fn read_entries(&self) -> Result<EntryReader<'_>, StoreError> {
+        self.read_entries_in(LOAD_BATCH)
+    }
+
+    /// As [`Store::read_entries`], with `batch` values per `getAll` (at least 1).
+    pub fn read_entries_in(&self, batch: u32) -> Result<EntryReader<'_>, StoreError> {
+        EntryReader::new(self, batch)
     }
 
     /// Store a batch of entries in ONE transaction; resolves only after it committed.
@@ -308,7 +307,7 @@ impl Store {
         let (_tx, store) = self.store(FORK_EVIDENCE, IdbTransactionMode::Readonly)?;
         let values = records::array(idb::request(&req(store.get_all())?).await?, "values")?;
         let mut out = Vec::new();
-        records::append_stored_entries(&values, Order::PositionsThenEntries, &mut out)?;
+        records::append_fork_evidence(&values, &mut out)?;
         Ok(out)
     }
 

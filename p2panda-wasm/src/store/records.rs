@@ -13,7 +13,7 @@ use super::StoredEntry;
 
 /// Bytes gathered on the JS side before one copy into wasm memory. Copying value by value
 /// costs a JS view per record (measured 3x slower); one copy of everything would grow the
-/// wasm heap, which never shrinks, by the size of the whole store.
+/// wasm heap, which never shrinks, by the size of the whole store (batches are smaller anyway).
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// Copy stored bytes (a `Uint8Array`, or an `ArrayBuffer`, as binary keys come back) that must
@@ -44,16 +44,6 @@ pub(crate) fn array(value: JsValue, what: &str) -> Result<Array, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("{what} is not an array")))
 }
 
-/// How consecutive records must be ordered (`getAll` returns key order, and the key is
-/// repeated in the value, so out-of-order values mean the record does not match its key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Order {
-    /// `entries`: positions strictly increase.
-    Positions,
-    /// `fork_evidence`: (position, entry bytes) strictly increase.
-    PositionsThenEntries,
-}
-
 /// The key of the last value of a `getAll` on `entries` (its first 48 bytes), as a view.
 pub(crate) fn last_key(values: &Array) -> Result<Option<Uint8Array>, StoreError> {
     let Some(last) = values.length().checked_sub(1) else {
@@ -71,17 +61,18 @@ pub(crate) fn last_key(values: &Array) -> Result<Option<Uint8Array>, StoreError>
     Ok(Some(value.subarray(0, codec::KEY_LEN as u32)))
 }
 
-/// Decode the values of a `getAll` on `entries` or `fork_evidence` and append them to `out`,
-/// checking that they continue its order.
-pub(crate) fn append_stored_entries(
+/// Copy the bytes of the values of a `getAll` (each a `Uint8Array`) to the start of `bytes`, and
+/// their lengths to `lengths`; returns how many bytes were written. `bytes` only grows (what is
+/// past the returned length is left over from earlier use), so a buffer used batch after batch
+/// is not zeroed again each time.
+pub(crate) fn gather(
     values: &Array,
-    order: Order,
-    out: &mut Vec<StoredEntry>,
-) -> Result<(), StoreError> {
+    bytes: &mut Vec<u8>,
+    lengths: &mut Vec<u32>,
+) -> Result<usize, StoreError> {
     let count = values.length();
-    out.reserve(count as usize);
+    let mut used = 0;
     let mut chunk: Vec<(Uint8Array, u32)> = Vec::new();
-    let mut scratch: Vec<u8> = Vec::new();
     let mut next = 0;
     while next < count {
         // Gather values until the chunk is full (at least one value per chunk).
@@ -93,6 +84,7 @@ pub(crate) fn append_stored_entries(
             })?;
             let len = value.byte_length();
             total += len as usize;
+            lengths.push(len);
             chunk.push((value, len));
             next += 1;
         }
@@ -104,48 +96,59 @@ pub(crate) fn append_stored_entries(
             gathered.set(value, offset);
             offset += len;
         }
-        scratch.resize(total, 0);
-        gathered.copy_to(&mut scratch);
-
-        let mut rest = &scratch[..];
-        for (_, len) in &chunk {
-            let len = *len as usize;
-            let (Some(bytes), Some(tail)) = (rest.get(..len), rest.get(len..)) else {
-                return Err(StoreError::Corrupt(
-                    "stored values changed while reading".into(),
-                ));
-            };
-            rest = tail;
-            let record = codec::decode_value(bytes)?;
-            let stored = StoredEntry {
-                author: record.position.author,
-                log_id: record.position.log_id,
-                seq: record.position.seq,
-                entry: record.entry.to_vec(),
-                payload: record.payload.to_vec(),
-            };
-            if let Some(previous) = out.last() {
-                check_order(previous, &stored, order)?;
-            }
-            out.push(stored);
+        let end = used + total;
+        if bytes.len() < end {
+            bytes.resize(end, 0);
         }
+        gathered.copy_to(&mut bytes[used..end]);
+        used = end;
+    }
+    Ok(used)
+}
+
+/// Decode the values of a `getAll` on `fork_evidence` and append them to `out`, checking that
+/// (position, entry bytes) strictly increase (`getAll` returns key order, and the key is the
+/// position and the entry, so values out of order do not match their keys).
+pub(crate) fn append_fork_evidence(
+    values: &Array,
+    out: &mut Vec<StoredEntry>,
+) -> Result<(), StoreError> {
+    let mut bytes = Vec::new();
+    let mut lengths = Vec::with_capacity(values.length() as usize);
+    let used = gather(values, &mut bytes, &mut lengths)?;
+    out.reserve(lengths.len());
+    let mut rest = &bytes[..used];
+    for len in lengths {
+        let (Some(value), Some(tail)) = (rest.get(..len as usize), rest.get(len as usize..)) else {
+            return Err(StoreError::Corrupt(
+                "stored values changed while reading".into(),
+            ));
+        };
+        rest = tail;
+        let record = codec::decode_value(value)?;
+        let stored = StoredEntry {
+            author: record.position.author,
+            log_id: record.position.log_id,
+            seq: record.position.seq,
+            entry: record.entry.to_vec(),
+            payload: record.payload.to_vec(),
+        };
+        if let Some(previous) = out.last() {
+            check_order(previous, &stored)?;
+        }
+        out.push(stored);
     }
     Ok(())
 }
 
-fn check_order(previous: &StoredEntry, next: &StoredEntry, order: Order) -> Result<(), StoreError> {
-    let position = |e: &StoredEntry| (e.author, e.log_id, e.seq);
-    let in_order = match order {
-        Order::Positions => position(previous) < position(next),
-        Order::PositionsThenEntries => {
-            (position(previous), &previous.entry) < (position(next), &next.entry)
-        }
-    };
-    if in_order {
+fn check_order(previous: &StoredEntry, next: &StoredEntry) -> Result<(), StoreError> {
+    let key = |e: &StoredEntry| (e.author, e.log_id, e.seq);
+    let key_and_entry = |e| (key(e), &e.entry);
+    if key_and_entry(previous) < key_and_entry(next) {
         Ok(())
     } else {
         Err(StoreError::Corrupt(format!(
-            "stored entry (log {}, seq {}) does not match its key",
+            "stored fork evidence (log {}, seq {}) does not match its key",
             next.log_id, next.seq
         )))
     }
