@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test: formatting, clippy, native tests (unit, property, conformance, integration),
-# the core's wasm32 build, the wasm-bindgen tests of p2panda-wasm in headless Chromium, and the
-# Playwright tests of the browser node (persistence, WebRTC sync with pages and a native node).
+# the core's wasm32 build, the wasm-bindgen tests of p2panda-wasm in headless Chromium, the
+# Playwright tests of the browser node (persistence, WebRTC sync with pages and a native node), and
+# the festival app's unit and end-to-end tests.
 #
 #   ./scripts/test.sh
 #
@@ -65,7 +66,19 @@ build_for_browser_tests() {
 # Playwright drives headless Chromium against pages served from 127.0.0.1, inside the namespace.
 app_level_browser_tests() {
     in_loopback_namespace node --test --test-concurrency=1 \
-        p2panda-wasm/browser-tests/persistence.test.mjs p2panda-wasm/browser-tests/sync.test.mjs
+        p2panda-wasm/browser-tests/persistence.test.mjs p2panda-wasm/browser-tests/identity.test.mjs \
+        p2panda-wasm/browser-tests/sync.test.mjs
+}
+
+# The festival app: its unit tests, then its build (tsc + vite) for the end-to-end tests. Outside
+# the namespace: the first `npm install` needs the registry.
+www_unit_tests_and_build() {
+    ./scripts/build-www.sh && (cd www && npm test)
+}
+
+# Users in separate browser contexts plan a festival through the built app and the rendezvous.
+www_end_to_end_tests() {
+    in_loopback_namespace sh -c 'node --test --test-concurrency=1 www/e2e/*.test.mjs'
 }
 
 # The packed package in a fresh Vite app, and its TypeScript types. Outside the namespace: the
@@ -84,6 +97,8 @@ step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
 step "build the npm package, rendezvous and native node" build_for_browser_tests
 step "browser node tests (Playwright: persistence, WebRTC sync, bad peers)" app_level_browser_tests
 step "npm package: fresh Vite app (build and dev) and TypeScript types" package_tests
+step "festival app: unit tests and build (www)" www_unit_tests_and_build
+step "festival app: end to end (Playwright, three users)" www_end_to_end_tests
 
 printf '\n\033[1m==> summary\033[0m\n'
 printf '  %s\n' "${results[@]}"

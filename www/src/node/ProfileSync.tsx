@@ -1,0 +1,31 @@
+// Keeps our display name published in every joined festival: on a name change, and whenever a
+// festival we joined or created has arrived and shows a different (or no) name for us.
+import { useEffect, useRef } from 'react';
+import type { Festival } from 'p2panda';
+import { profiles, setProfile, isUnavailable } from './api';
+import { useApp } from './NodeContext';
+
+export function ProfileSync({ festivals }: { festivals: readonly Festival[] }) {
+  const { node, displayName } = useApp();
+  // festival id → name already published (or being published), so repeats don't sign again.
+  const published = useRef(new Map<string, string>());
+
+  useEffect(() => {
+    const name = displayName.trim();
+    if (!name) return;
+    for (const festival of festivals) {
+      if (!festival.joined || festival.pending || published.current.get(festival.id) === name) continue;
+      published.current.set(festival.id, name);
+      (async () => {
+        const known = await profiles(node, festival.id);
+        const mine = known.find((p) => p.author === node.publicKey);
+        if (mine?.name !== name) await setProfile(node, festival.id, name);
+      })().catch((error: unknown) => {
+        // Try again on the next change, unless this build can't do profiles at all.
+        if (!isUnavailable(error)) published.current.delete(festival.id);
+      });
+    }
+  }, [node, displayName, festivals]);
+
+  return null;
+}
