@@ -2,7 +2,10 @@
 // while the first has it; quota errors surface typed and lose nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, launchPersistentContext, openPage, startStaticServer } from './harness.mjs';
+import {
+  eventually, launchBrowser, launchPersistentContext, openPage, startNativeNode, startRendezvous,
+  startStaticServer,
+} from './harness.mjs';
 
 let browser, server;
 before(async () => {
@@ -127,4 +130,44 @@ test('a full disk is a typed STORE_QUOTA error and loses nothing stored', async 
   await page.evaluate((f) => window.node.createResource(f, { name: 'Crate', kind: { type: 'item' } }), ids.festival);
   assert.equal(await page.evaluate(() => window.node.entryCount()), refused.entries + 1);
   await context.close();
+});
+
+test('received entries that do not fit are kept in order: the store reopens whole and catches up', async () => {
+  const rendezvous = await startRendezvous();
+  const native = await startNativeNode([
+    '--rendezvous', rendezvous.url, '--create-festival', 'Big fest', '--entries', '400',
+  ]);
+  const context = await launchPersistentContext();
+  try {
+    const page = await openPage(context, server.url);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 100_000 });
+    const options = { name: 'full', rendezvous: [rendezvous.url], broadcastChannel: false };
+    await page.evaluate((o) => window.open(o), options);
+    await page.evaluate((f) => window.node.joinFestival(f), native.festival);
+    // Everything arrives and is applied; not everything fits on disk.
+    await eventually(page, async (n) => (await window.node.entryCount()) >= n, native.entries);
+    await eventually(page, () => window.errors.some((e) => e.code === 'STORE_QUOTA'));
+    const stored = await page.evaluate(async () => (await window.node.progress()).entriesStored);
+    assert.ok(stored < native.entries, `${stored} of ${native.entries} stored under the quota`);
+
+    await page.evaluate(() => window.node.close());
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+    await page.reload();
+    await page.waitForFunction(() => document.title === 'ready');
+    // No log on disk has a gap (that would be STORE_CORRUPT): the store opens with exactly
+    // what was committed, and fetches the rest from the peer again.
+    await page.evaluate((o) => window.open(o), options);
+    assert.equal(await page.evaluate(() => window.node.entryCount()), stored);
+    await eventually(page, async (n) => (await window.node.entryCount()) >= n, native.entries);
+    await eventually(
+      page,
+      async (n) => (await window.node.progress()).entriesStored >= n,
+      native.entries - stored,
+    );
+  } finally {
+    await context.close();
+    await native.stop();
+    await rendezvous.stop();
+  }
 });

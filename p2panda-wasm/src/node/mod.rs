@@ -35,6 +35,11 @@ use crate::store::{Store, StoredEntry};
 
 pub use error::NodeError;
 
+/// After a failed save of received entries (a full disk, usually), the next try comes after
+/// this long, doubling up to the maximum.
+const SAVE_RETRY_FIRST_MS: i32 = 500;
+const SAVE_RETRY_MAX_MS: i32 = 30_000;
+
 /// What the node tells the page's thread.
 #[derive(Debug)]
 pub enum Out {
@@ -435,10 +440,11 @@ impl BrowserNode {
 
     /// Commit received entries batch by batch until none are waiting.
     async fn save_loop(&self) {
+        let mut retry_ms = SAVE_RETRY_FIRST_MS;
         loop {
             let (batch, festivals) = {
                 let mut core = self.core.borrow_mut();
-                if core.unsaved.is_empty() {
+                if core.unsaved.is_empty() || core.closed {
                     core.saving = false;
                     return;
                 }
@@ -449,6 +455,7 @@ impl BrowserNode {
             };
             match self.store.put_entries(&batch).await {
                 Ok(()) => {
+                    retry_ms = SAVE_RETRY_FIRST_MS;
                     self.core.borrow_mut().entries_stored += batch.len() as u64;
                     self.send(Out::Changed {
                         festivals: self.with_ancestors(festivals.iter().copied()),
@@ -458,14 +465,26 @@ impl BrowserNode {
                         self.respond_later(festival);
                     }
                 }
-                // They stay in memory and sync on; after a reload they are fetched again.
-                Err(error) => self.send(Out::Error {
-                    code: error.code(),
-                    message: format!(
-                        "{} received entries could not be saved: {error}",
-                        batch.len()
-                    ),
-                }),
+                Err(error) => {
+                    self.send(Out::Error {
+                        code: error.code(),
+                        message: format!(
+                            "{} received entries could not be saved yet (retrying): {error}",
+                            batch.len()
+                        ),
+                    });
+                    // They stay in memory and sync on. They go back in front of what arrived
+                    // since: nothing later may be stored without them, or a log on disk would
+                    // have a gap (and the store would not reopen).
+                    {
+                        let mut core = self.core.borrow_mut();
+                        let newer = std::mem::replace(&mut core.unsaved, batch);
+                        core.unsaved.extend(newer);
+                        core.unsaved_festivals.extend(festivals);
+                    }
+                    crate::time::sleep(retry_ms).await;
+                    retry_ms = (retry_ms * 2).min(SAVE_RETRY_MAX_MS);
+                }
             }
         }
     }
