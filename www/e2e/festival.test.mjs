@@ -383,4 +383,34 @@ describe('festival planning with three users', { timeout: 240_000 }, () => {
       assert.equal(await user.id('error-badge').getAttribute('data-count'), '0', `${user.label}: background errors`);
     }
   });
+
+  scenario('cancelling an event and deleting a resource each ask once first', async () => {
+    assert.ok(ids.fork, 'needs the fork of the previous test');
+    await ada.page.locator(sel('festival-item', { festival: ids.fork })).getByTestId('festival-link').click();
+    await ada.id('festival-title').filter({ hasText: 'rainy-day plan' }).waitFor();
+    await createEvent(ada, { title: 'Tea break', start: tomorrowAt(16), end: tomorrowAt(17) });
+    // Changing one's mind keeps the event; confirming cancels it.
+    await ada.id('event-cancel').click();
+    await ada.id('event-cancel-keep').click();
+    await ada.id('event-cancel').click();
+    await ada.id('event-cancel-confirm').click();
+    await ada.page.locator(`${sel('event-title')}.strike`, { hasText: 'Tea break' }).waitFor();
+    await ada.id('event-cancel').waitFor({ state: 'detached' });
+
+    await openTab(ada, 'resources');
+    await ada.id('resource-new').click();
+    await ada.id('resource-name-input').fill('Kettle');
+    await ada.id('resource-kind-item').check();
+    await ada.id('resource-submit').click();
+    await ada.id('resource-name').filter({ hasText: 'Kettle' }).waitFor();
+    const kettle = await ada.id('resource-page').getAttribute('data-resource');
+    await ada.id('resource-delete').click();
+    await ada.id('resource-delete-cancel').click();
+    await ada.id('resource-delete').click();
+    await ada.id('resource-delete-confirm').click();
+    // Back on the resources tab, without it.
+    await ada.page.locator(`${sel('tab-resources')}[aria-current="page"]`).waitFor();
+    await ada.page.locator(sel('resource-item', { resource: kettle })).waitFor({ state: 'detached' });
+    await ada.page.locator(sel('resource-item', { resource: ids.stage })).waitFor();
+  });
 });

@@ -1,7 +1,6 @@
 // One event: when, what, and the state of each requested resource (pending / granted /
 // denied with the owner's reason), how much is confirmed; edit and cancel for its creator;
 // confirm / deny right here for the owner of a requested resource.
-import { useState } from 'react';
 import { href } from '../lib/route';
 import { summarize } from '../lib/eventStatus';
 import { formatRange } from '../lib/time';
@@ -11,6 +10,7 @@ import { useLiveQuery } from '../node/useLiveQuery';
 import { errorText } from '../node/api';
 import { useAction } from '../hooks/useAction';
 import { ActionError } from '../components/Field';
+import { ConfirmAction } from '../components/ConfirmAction';
 import { Person } from '../components/Person';
 import { RequestCard } from '../components/RequestCard';
 
@@ -31,10 +31,8 @@ export function EventPage({ event: eventId }: { event: string }) {
     },
     [id, eventId],
   );
-  const [confirmCancel, setConfirmCancel] = useState(false);
   const cancel = useAction(async () => {
     await node.cancelEvent(id, eventId);
-    setConfirmCancel(false);
     live.refresh();
   });
 
@@ -110,21 +108,13 @@ export function EventPage({ event: eventId }: { event: string }) {
             <a className="button" href={href({ page: 'event-edit', festival: id, event: event.id })} data-testid="event-edit">
               Edit
             </a>
-            {!confirmCancel ? (
-              <button type="button" className="danger-outline" onClick={() => setConfirmCancel(true)} data-testid="event-cancel">
-                Cancel event
-              </button>
-            ) : (
-              <>
-                <span>Cancel this event? Its bookings are released.</span>
-                <button type="button" className="danger" disabled={cancel.busy} onClick={() => void cancel.run()} data-testid="event-cancel-confirm">
-                  Cancel event
-                </button>
-                <button type="button" onClick={() => setConfirmCancel(false)} data-testid="event-cancel-keep">
-                  Keep
-                </button>
-              </>
-            )}
+            <ConfirmAction
+              action={cancel}
+              label="Cancel event"
+              question="Cancel this event? Its bookings are released."
+              testid="event-cancel"
+              keepTestid="event-cancel-keep"
+            />
           </div>
         )}
         <ActionError error={cancel.error} testid="event-cancel-error" />

@@ -1,6 +1,5 @@
 // A resource's page; for locations the "location page": where it is, who owns it, its policy,
 // and its own schedule.
-import { useState } from 'react';
 import { href } from '../lib/route';
 import { KIND_LABEL, policyLabel } from '../lib/eventStatus';
 import { useFestival } from '../node/FestivalScope';
@@ -8,6 +7,7 @@ import { useNode } from '../node/NodeContext';
 import { useAction } from '../hooks/useAction';
 import { navigate } from '../hooks/useRoute';
 import { ActionError } from '../components/Field';
+import { ConfirmAction } from '../components/ConfirmAction';
 import { Person } from '../components/Person';
 import { LocationDetails } from '../components/LocationDetails';
 import { ScheduleView } from '../components/schedule/ScheduleView';
@@ -16,7 +16,6 @@ export function ResourcePage({ resource }: { resource: string }) {
   const node = useNode();
   const { id, resourceById, nameOf, refresh } = useFestival();
   const r = resourceById.get(resource);
-  const [confirming, setConfirming] = useState(false);
   const remove = useAction(async () => {
     await node.deleteResource(id, resource);
     refresh();
@@ -52,21 +51,12 @@ export function ResourcePage({ resource }: { resource: string }) {
             <a className="button" href={href({ page: 'resource-edit', festival: id, resource: r.id })} data-testid="resource-edit">
               Edit
             </a>
-            {!confirming ? (
-              <button type="button" className="danger-outline" onClick={() => setConfirming(true)} data-testid="resource-delete">
-                Delete
-              </button>
-            ) : (
-              <>
-                <span>Delete {r.name}? Events that requested it lose it.</span>
-                <button type="button" className="danger" disabled={remove.busy} onClick={() => void remove.run()} data-testid="resource-delete-confirm">
-                  Delete
-                </button>
-                <button type="button" onClick={() => setConfirming(false)} data-testid="resource-delete-cancel">
-                  Keep
-                </button>
-              </>
-            )}
+            <ConfirmAction
+              action={remove}
+              label="Delete"
+              question={`Delete ${r.name}? Events that requested it lose it.`}
+              testid="resource-delete"
+            />
           </div>
         )}
         <ActionError error={remove.error} testid="resource-delete-error" />
