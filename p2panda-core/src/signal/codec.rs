@@ -1,8 +1,17 @@
 //! [`SignalMessage`]'s CBOR encoding. Decoding is strict: one canonical message that spans the
 //! input exactly, with fixed-length ids and bounded lists, so every accepted message has one
 //! encoding and a relay can forward the bytes it checked.
+//!
+//! Written by hand, so the WebAssembly module links no serde deserializer. It refuses exactly
+//! what reading into a `ciborium::Value` (recursion limit [`MAX_DEPTH`]) and then checking the
+//! fields refused, with the same errors: a parse error first, then trailing bytes, then the
+//! fields, then the canonical form (`codec/against_ciborium.rs` compares the two).
 
-use ciborium::value::Value;
+#[cfg(test)]
+mod against_ciborium;
+mod reader;
+
+use reader::{Fault, Item, Reader};
 
 use super::{
     fixed, ErrorCode, Room, SessionId, SignalMessage, MAX_PEERS_LISTED, MAX_SIGNAL_DATA,
@@ -90,7 +99,7 @@ impl SignalMessage {
             }
             _ => {}
         }
-        let bytes = write(&self.to_value());
+        let bytes = write(self);
         if bytes.len() > MAX_SIGNAL_SIZE {
             return Err(SignalError::TooLarge(bytes.len()));
         }
@@ -102,67 +111,106 @@ impl SignalMessage {
         if bytes.len() > MAX_SIGNAL_SIZE {
             return Err(SignalError::TooLarge(bytes.len()));
         }
-        let mut reader = bytes;
-        let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
-            .map_err(|e| match e {
-            ciborium::de::Error::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                SignalError::Truncated
-            }
-            ciborium::de::Error::RecursionLimitExceeded => SignalError::Shape("nested too deep"),
-            _ => SignalError::NotCbor,
+        let mut reader = Reader::new(bytes, MAX_DEPTH);
+        let parsed = reader.item().map_err(|fault| match fault {
+            Fault::Eof => SignalError::Truncated,
+            Fault::TooDeep => SignalError::Shape("nested too deep"),
+            Fault::Invalid => SignalError::NotCbor,
         })?;
-        if !reader.is_empty() {
-            return Err(SignalError::TrailingBytes(reader.len()));
+        if reader.left() > 0 {
+            return Err(SignalError::TrailingBytes(reader.left()));
         }
-        let message = from_value(value)?;
+        let message = from_item(parsed)?;
         // Re-encoding is cheap at this size, and rules out every non-canonical form at once:
         // long-form integers and lengths, indefinite lengths, tags.
-        if write(&message.to_value()) != bytes {
+        if write(&message) != bytes {
             return Err(SignalError::NonCanonical);
         }
         Ok(message)
     }
+}
 
-    fn to_value(&self) -> Value {
-        let bytes = |b: &[u8]| Value::Bytes(b.to_vec());
-        let kind = |k: u64| Value::Integer(k.into());
-        Value::Array(match self {
-            SignalMessage::Join { room, peer } => {
-                vec![kind(JOIN), bytes(room.as_bytes()), bytes(peer.as_bytes())]
+/// The canonical CBOR of a message: definite lengths, shortest heads.
+fn write(message: &SignalMessage) -> Vec<u8> {
+    const UINT: u8 = 0;
+    const ARRAY: u8 = 4;
+    let mut w = Writer::default();
+    match message {
+        SignalMessage::Join { room, peer } => {
+            w.head(ARRAY, 3);
+            w.head(UINT, JOIN);
+            w.bytes(room.as_bytes());
+            w.bytes(peer.as_bytes());
+        }
+        SignalMessage::Leave { room } => {
+            w.head(ARRAY, 2);
+            w.head(UINT, LEAVE);
+            w.bytes(room.as_bytes());
+        }
+        SignalMessage::Signal {
+            room,
+            to,
+            from,
+            data,
+        } => {
+            w.head(ARRAY, 5);
+            w.head(UINT, SIGNAL);
+            w.bytes(room.as_bytes());
+            w.bytes(to.as_bytes());
+            w.bytes(from.as_bytes());
+            w.bytes(data);
+        }
+        SignalMessage::Peers { room, peers } => {
+            w.head(ARRAY, 3);
+            w.head(UINT, PEERS);
+            w.bytes(room.as_bytes());
+            w.head(ARRAY, peers.len() as u64);
+            for peer in peers {
+                w.bytes(peer.as_bytes());
             }
-            SignalMessage::Leave { room } => vec![kind(LEAVE), bytes(room.as_bytes())],
-            SignalMessage::Signal {
-                room,
-                to,
-                from,
-                data,
-            } => vec![
-                kind(SIGNAL),
-                bytes(room.as_bytes()),
-                bytes(to.as_bytes()),
-                bytes(from.as_bytes()),
-                bytes(data),
-            ],
-            SignalMessage::Peers { room, peers } => vec![
-                kind(PEERS),
-                bytes(room.as_bytes()),
-                Value::Array(peers.iter().map(|p| bytes(p.as_bytes())).collect()),
-            ],
-            SignalMessage::Error { code } => vec![kind(ERROR), kind(code.to_wire())],
-        })
+        }
+        SignalMessage::Error { code } => {
+            w.head(ARRAY, 2);
+            w.head(UINT, ERROR);
+            w.head(UINT, code.to_wire());
+        }
+    }
+    w.0
+}
+
+/// CBOR output with definite lengths and shortest heads.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn head(&mut self, major: u8, value: u64) {
+        let major = major << 5;
+        match value {
+            0..=23 => self.0.push(major | value as u8),
+            24..=0xff => self.0.extend([major | 24, value as u8]),
+            0x100..=0xffff => {
+                self.0.push(major | 25);
+                self.0.extend((value as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                self.0.push(major | 26);
+                self.0.extend((value as u32).to_be_bytes());
+            }
+            _ => {
+                self.0.push(major | 27);
+                self.0.extend(value.to_be_bytes());
+            }
+        }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.head(2, bytes.len() as u64);
+        self.0.extend_from_slice(bytes);
     }
 }
 
-/// CBOR bytes of a value built by `to_value` (byte strings, integers and arrays only).
-fn write(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail, and these values hold nothing ciborium refuses to write.
-    ciborium::into_writer(value, &mut out).expect("CBOR of bytes, integers and arrays");
-    out
-}
-
-fn from_value(value: Value) -> Result<SignalMessage, SignalError> {
-    let Value::Array(fields) = value else {
+fn from_item(parsed: Item) -> Result<SignalMessage, SignalError> {
+    let Item::Array(fields) = parsed else {
         return Err(SignalError::Shape("not an array"));
     };
     let mut fields = Fields(fields.into_iter());
@@ -182,7 +230,7 @@ fn from_value(value: Value) -> Result<SignalMessage, SignalError> {
         },
         PEERS => {
             let room = fields.room()?;
-            let Value::Array(list) = fields.next()? else {
+            let Item::Array(list) = fields.next()? else {
                 return Err(SignalError::Shape("peers is not an array"));
             };
             if list.len() > MAX_PEERS_LISTED {
@@ -191,7 +239,7 @@ fn from_value(value: Value) -> Result<SignalMessage, SignalError> {
             let peers = list
                 .into_iter()
                 .map(|peer| match peer {
-                    Value::Bytes(b) => SessionId::try_from(b.as_slice()),
+                    Item::Bytes(b) => SessionId::try_from(b.as_slice()),
                     _ => Err(SignalError::Shape("a peer is not a byte string")),
                 })
                 .collect::<Result<_, _>>()?;
@@ -212,25 +260,24 @@ fn from_value(value: Value) -> Result<SignalMessage, SignalError> {
 }
 
 /// The fields of a message, read in order.
-struct Fields(std::vec::IntoIter<Value>);
+struct Fields(std::vec::IntoIter<Item>);
 
 impl Fields {
-    fn next(&mut self) -> Result<Value, SignalError> {
+    fn next(&mut self) -> Result<Item, SignalError> {
         self.0.next().ok_or(SignalError::Shape("too few fields"))
     }
 
     fn uint(&mut self) -> Result<u64, SignalError> {
         match self.next()? {
-            Value::Integer(i) => {
-                u64::try_from(i).map_err(|_| SignalError::Shape("negative or huge integer"))
-            }
+            Item::Uint(n) => Ok(n),
+            Item::Negative => Err(SignalError::Shape("negative or huge integer")),
             _ => Err(SignalError::Shape("expected an unsigned integer")),
         }
     }
 
     fn bytes(&mut self) -> Result<Vec<u8>, SignalError> {
         match self.next()? {
-            Value::Bytes(b) => Ok(b),
+            Item::Bytes(b) => Ok(b),
             _ => Err(SignalError::Shape("expected a byte string")),
         }
     }
