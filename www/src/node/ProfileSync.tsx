@@ -2,7 +2,6 @@
 // festival we joined or created has arrived and shows a different (or no) name for us.
 import { useEffect, useRef } from 'react';
 import type { Festival } from 'p2panda';
-import { profiles, setProfile, isUnavailable } from './api';
 import { useApp } from './NodeContext';
 
 export function ProfileSync({ festivals }: { festivals: readonly Festival[] }) {
@@ -17,12 +16,12 @@ export function ProfileSync({ festivals }: { festivals: readonly Festival[] }) {
       if (!festival.joined || festival.pending || published.current.get(festival.id) === name) continue;
       published.current.set(festival.id, name);
       (async () => {
-        const known = await profiles(node, festival.id);
+        const known = await node.profiles(festival.id);
         const mine = known.find((p) => p.author === node.publicKey);
-        if (mine?.name !== name) await setProfile(node, festival.id, name);
-      })().catch((error: unknown) => {
-        // Try again on the next change, unless this build can't do profiles at all.
-        if (!isUnavailable(error)) published.current.delete(festival.id);
+        if (mine?.name !== name) await node.setProfile(festival.id, { name });
+      })().catch(() => {
+        // Try again on the next change.
+        published.current.delete(festival.id);
       });
     }
   }, [node, displayName, festivals]);

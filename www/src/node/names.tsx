@@ -1,7 +1,7 @@
 // Display names within a festival: the published profiles, our own local name, else a short key.
 import { useCallback, useMemo } from 'react';
 import { shortKey } from '../lib/avatar';
-import { profiles, type Profile } from './api';
+import type { Profile } from './api';
 import { useApp } from './NodeContext';
 import { useLiveQuery } from './useLiveQuery';
 
@@ -11,7 +11,7 @@ export function useNames(festival: string | null): { nameOf: NameOf; profiles: P
   const { node, displayName } = useApp();
   const live = useLiveQuery(
     festival,
-    (n) => (festival ? profiles(n, festival).catch(() => [] as Profile[]) : Promise.resolve([])),
+    (n) => (festival ? n.profiles(festival).catch(() => [] as Profile[]) : Promise.resolve([])),
     [festival],
   );
   const list = useMemo(() => live.data ?? [], [live.data]);

@@ -7,7 +7,7 @@ import { nodeConfig } from '../lib/config';
 import { href } from '../lib/route';
 import { knownStores, rememberStore, setActiveStore } from '../lib/storage';
 import { validateSecretKey } from '../lib/validation';
-import { AppError, exportSecretKey } from '../node/api';
+import { AppError } from '../node/api';
 import { useApp } from '../node/NodeContext';
 import { useAction } from '../hooks/useAction';
 import { Avatar } from '../components/Avatar';
@@ -54,7 +54,7 @@ export function Settings() {
 function ExportKey() {
   const { node } = useApp();
   const [secret, setSecret] = useState<string | null>(null);
-  const reveal = useAction(async () => setSecret(await exportSecretKey(node)));
+  const reveal = useAction(async () => setSecret(await node.exportSecretKey()));
   const download = () => {
     if (!secret) return;
     const url = URL.createObjectURL(new Blob([`${secret}\n`], { type: 'text/plain' }));
@@ -115,10 +115,7 @@ function ImportKey() {
       // A fresh store for the imported identity: the current one stays as it is.
       name = `key-${publicKey.slice(0, 16)}`;
       const imported = await openNode({ name, secretKey: secret, broadcastChannel: false });
-      const got = imported.publicKey;
       await imported.close();
-      if (got !== publicKey)
-        throw new AppError('NOT_AVAILABLE', 'This version of the p2panda package can’t import keys yet (it made a new key instead).');
       rememberStore({ name, publicKey });
     }
     setActiveStore(name);

@@ -1,6 +1,5 @@
 // Leaving stops replicating a festival; ask once, since the local copy stops syncing.
 import { useState } from 'react';
-import { leaveFestival } from '../../node/api';
 import { useNode } from '../../node/NodeContext';
 import { useFestival } from '../../node/FestivalScope';
 import { useFestivals } from '../../node/FestivalsContext';
@@ -14,7 +13,7 @@ export function LeaveButton() {
   const festivals = useFestivals();
   const [confirming, setConfirming] = useState(false);
   const leave = useAction(async () => {
-    await leaveFestival(node, id);
+    await node.leaveFestival(id);
     festivals.refresh();
     navigate({ page: 'home' });
   });

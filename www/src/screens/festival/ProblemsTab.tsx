@@ -59,9 +59,7 @@ export function ProblemsTab({ alerts }: { alerts: Alerts }) {
         <h2>
           Data problems <span className={`count${alerts.problems.length ? ' count-bad' : ''}`} data-testid="problem-count">{alerts.problems.length}</span>
         </h2>
-        {alerts.problemsUnavailable ? (
-          <p className="muted" data-testid="problems-unavailable">This version of the p2panda package can’t report forked logs and rejected data yet.</p>
-        ) : alerts.problems.length === 0 ? (
+        {alerts.problems.length === 0 ? (
           <p>None: every log is linear and every operation was accepted.</p>
         ) : (
           <ul className="plain">
