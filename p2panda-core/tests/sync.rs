@@ -96,3 +96,52 @@ fn only_festivals_both_want_cross() {
     assert_eq!(a.replica().store().len(), 2);
     assert!(b.replica().state().festival(shared).is_some());
 }
+
+#[test]
+fn logs_take_turns_so_every_log_starts_arriving_early() {
+    // Two authors with 1,000 entries each in one festival; a newcomer syncs from one of them.
+    let (mut a, mut c, mut b) = (node(), node(), node());
+    let f = festival(&mut a, "camp");
+    c.join(f);
+    connect(&mut a, &mut c);
+    pump(&mut a, 1, &mut c, 0);
+    for i in 0..1000 {
+        event(&mut a, f, &format!("a {i}"));
+        event(&mut c, f, &format!("c {i}"));
+    }
+    pump(&mut a, 1, &mut c, 0);
+    assert_eq!(a.replica().store().len(), 2001);
+
+    b.join(f);
+    a.connect(2, [3; 32], b"", 0);
+    b.connect(0, [4; 32], b"", 0);
+    let stored: Vec<_> = pump(&mut a, 0, &mut b, 2)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Stored { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored.len(), 2001);
+    // The festival's creation (a's first entry) and c's first entry both come before either
+    // log is through: served log by log, one of them would wait behind the other's 1,000.
+    let first_of_c = b
+        .replica()
+        .store()
+        .heights()
+        .find(|(log, _)| log.author == c.key_pair().public_key())
+        .and_then(|(log, _)| b.replica().store().get(log, 1))
+        .map(|stored| stored.entry.hash())
+        .unwrap();
+    let position = |id| stored.iter().position(|s| *s == id).unwrap();
+    assert!(
+        position(f) < 1000,
+        "festival creation arrived at {}",
+        position(f)
+    );
+    assert!(
+        position(first_of_c) < 1000,
+        "c's first entry arrived at {}",
+        position(first_of_c)
+    );
+}

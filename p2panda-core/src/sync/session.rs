@@ -299,7 +299,9 @@ impl Session {
         Some(Message::Want(self.wants.drain(..take).collect()).encode())
     }
 
-    /// Entries the remote asked for, as many as fit the budget, in order per log.
+    /// Entries the remote asked for, as many as fit the budget, in order per log. Logs take turns
+    /// frame by frame, so the first entries of every log (a festival's creation, its resources)
+    /// arrive early instead of waiting behind another log's whole history.
     fn entries_frame(&mut self, store: &MemoryStore, budget: usize) -> Option<Vec<u8>> {
         let mut frame = EntriesFrame::new(budget);
         while let Some((log, range)) = self.serving.front_mut() {
@@ -312,6 +314,7 @@ impl Session {
             let (entry, payload) = (stored.entry.bytes(), &stored.payload[..]);
             if !frame.push(entry, payload) {
                 debug_assert!(single_entry_frame_len(entry, payload) <= MAX_FRAME);
+                self.serving.rotate_left(1);
                 break;
             }
             range.after = seq;
