@@ -23,6 +23,7 @@ use super::{
     ForkOf, FrontierLog, Geo, Location, Operation, OperationError, PolicyKind, ProfileSet,
     ResourceCreate, ResourceDelete, ResourceKind, ResourceUpdate, Timeframe, OPERATION_VERSION,
 };
+use crate::cbor::Writer;
 use crate::hash::Hash;
 use crate::identity::PublicKey;
 
@@ -859,44 +860,7 @@ pub(super) fn encode(op: &Operation) -> Vec<u8> {
     w.0
 }
 
-struct Writer(Vec<u8>);
-
 impl Writer {
-    /// An item head with its argument in the shortest form.
-    fn head(&mut self, major: u8, value: u64) {
-        let major = major << 5;
-        match value {
-            0..=23 => self.0.push(major | value as u8),
-            24..=0xff => self.0.extend([major | 24, value as u8]),
-            0x100..=0xffff => {
-                self.0.push(major | 25);
-                self.0.extend((value as u16).to_be_bytes());
-            }
-            0x1_0000..=0xffff_ffff => {
-                self.0.push(major | 26);
-                self.0.extend((value as u32).to_be_bytes());
-            }
-            _ => {
-                self.0.push(major | 27);
-                self.0.extend(value.to_be_bytes());
-            }
-        }
-    }
-
-    fn map(&mut self, len: usize) {
-        self.head(5, len as u64);
-    }
-
-    fn text(&mut self, text: &str) {
-        self.head(3, text.len() as u64);
-        self.0.extend_from_slice(text.as_bytes());
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.head(2, bytes.len() as u64);
-        self.0.extend_from_slice(bytes);
-    }
-
     fn hash(&mut self, hash: &Hash) {
         self.bytes(hash.as_bytes());
     }

@@ -13,6 +13,8 @@ mod reader;
 
 use reader::{Fault, Item, Reader};
 
+use crate::cbor::Writer;
+
 use super::{
     fixed, ErrorCode, Room, SessionId, SignalMessage, MAX_PEERS_LISTED, MAX_SIGNAL_DATA,
     MAX_SIGNAL_SIZE,
@@ -176,37 +178,6 @@ fn write(message: &SignalMessage) -> Vec<u8> {
         }
     }
     w.0
-}
-
-/// CBOR output with definite lengths and shortest heads.
-#[derive(Default)]
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn head(&mut self, major: u8, value: u64) {
-        let major = major << 5;
-        match value {
-            0..=23 => self.0.push(major | value as u8),
-            24..=0xff => self.0.extend([major | 24, value as u8]),
-            0x100..=0xffff => {
-                self.0.push(major | 25);
-                self.0.extend((value as u16).to_be_bytes());
-            }
-            0x1_0000..=0xffff_ffff => {
-                self.0.push(major | 26);
-                self.0.extend((value as u32).to_be_bytes());
-            }
-            _ => {
-                self.0.push(major | 27);
-                self.0.extend(value.to_be_bytes());
-            }
-        }
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.head(2, bytes.len() as u64);
-        self.0.extend_from_slice(bytes);
-    }
 }
 
 fn from_item(parsed: Item) -> Result<SignalMessage, SignalError> {
