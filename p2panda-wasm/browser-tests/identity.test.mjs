@@ -41,6 +41,11 @@ test('an exported secret key opens the same identity in a new store, and only th
     window.open({ name: 'bad-key', secretKey: 'not hex' }).then(() => 'opened', (e) => e.code),
   );
   assert.equal(bad, 'INVALID_ARGUMENT');
+  // Not a string is refused too, rather than quietly making a new identity.
+  const number = await page.evaluate(() =>
+    window.open({ name: 'bad-key', secretKey: 42 }).then(() => 'opened', (e) => e.code),
+  );
+  assert.equal(number, 'INVALID_ARGUMENT');
   await context.close();
 });
 

@@ -164,11 +164,19 @@ fn reply(scope: &DedicatedWorkerGlobalScope, id: &JsValue, result: Result<JsValu
     post(scope, &message, &Array::new());
 }
 
-/// A secret key given to `openNode` (64 hex characters).
-fn parse_secret(hex: &str) -> Result<p2panda_core::identity::KeyPair, NodeError> {
-    p2panda_core::identity::KeyPair::from_secret_hex(hex).map_err(|_| {
-        NodeError::InvalidArgument("secretKey: a secret key is 64 hex characters".into())
-    })
+/// The secret key given to `openNode`, if any (64 hex characters). Anything else given is an
+/// error, never quietly a new identity.
+fn parse_secret(value: &JsValue) -> Result<Option<p2panda_core::identity::KeyPair>, NodeError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .and_then(|hex| p2panda_core::identity::KeyPair::from_secret_hex(&hex).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            NodeError::InvalidArgument("secretKey: a secret key is 64 hex characters".into())
+        })
 }
 
 fn peer_of(message: &JsValue) -> Option<u64> {
@@ -198,12 +206,9 @@ fn handle(
             let name = field(&message, "name")
                 .as_string()
                 .unwrap_or_else(|| "default".into());
-            let secret = match field(&message, "secretKey").as_string() {
-                Some(hex) => match parse_secret(&hex) {
-                    Ok(key_pair) => Some(key_pair),
-                    Err(error) => return reply(scope, &id, Err(error)),
-                },
-                None => None,
+            let secret = match parse_secret(&field(&message, "secretKey")) {
+                Ok(secret) => secret,
+                Err(error) => return reply(scope, &id, Err(error)),
             };
             let scope = scope.clone();
             let node = node.clone();
