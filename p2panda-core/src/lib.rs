@@ -36,6 +36,7 @@ pub mod log;
 pub mod operation;
 pub mod policy;
 pub mod replica;
+pub mod secret;
 pub mod signal;
 pub mod store;
 pub mod sync;
