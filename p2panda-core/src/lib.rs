@@ -38,6 +38,7 @@ pub mod policy;
 pub mod replica;
 pub mod secret;
 pub mod signal;
+pub mod small_map;
 pub mod store;
 pub mod sync;
 

@@ -10,13 +10,14 @@ use super::{Missing, Op, OrderKey, Outcome, Rejection};
 use crate::hash::Hash;
 use crate::identity::PublicKey;
 use crate::operation::*;
+use crate::small_map::SmallSet;
 
 #[derive(Debug, Clone)]
 pub(crate) struct FestivalRec {
     pub creator: PublicKey,
     pub parent: Option<FestivalId>,
     pub fork_of: Option<FestivalId>,
-    pub children: BTreeSet<FestivalId>,
+    pub children: SmallSet<FestivalId>,
     pub create: FestivalCreate,
     pub updates: BTreeMap<OrderKey, FestivalUpdate>,
 }
@@ -347,7 +348,7 @@ pub(crate) struct View {
     pub grants: HashMap<ResourceId, Intervals>,
     /// Per owner: pending requests by arrival.
     pub pending: HashMap<PublicKey, BTreeSet<(u64, EventId, ResourceId)>>,
-    pub owned: HashMap<PublicKey, BTreeSet<ResourceId>>,
+    pub owned: HashMap<PublicKey, SmallSet<ResourceId>>,
     pub conflicts: BTreeSet<Conflict>,
     /// While indexing is deferred (see [`View::defer_indexing`]): the events whose indexes are
     /// out of date, each once.
@@ -417,7 +418,7 @@ impl View {
                         creator: op.author,
                         parent: create.parent,
                         fork_of: create.fork_of.as_ref().map(|f| f.festival),
-                        children: BTreeSet::new(),
+                        children: SmallSet::new(),
                         create: create.clone(),
                         updates: BTreeMap::new(),
                     },

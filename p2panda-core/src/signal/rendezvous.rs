@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
+use crate::small_map::SmallMap;
+
 use super::{
     ErrorCode, Room, SessionId, SignalMessage, MAX_PEERS_LISTED, MAX_PEERS_PER_ROOM,
     MAX_ROOMS_PER_CONNECTION, MAX_SIGNAL_SIZE,
@@ -37,15 +39,17 @@ impl<C> Handled<C> {
 pub struct Rendezvous<C> {
     rooms: BTreeMap<Room, Members<C>>,
     /// The rooms each connection is in, with its session there. Only connections in a room.
-    connections: BTreeMap<C, BTreeMap<Room, SessionId>>,
+    /// (Rooms and connections are many on a server, so B-trees; a room's members and a
+    /// connection's rooms are bounded by the limits, so small sorted vectors.)
+    connections: BTreeMap<C, SmallMap<Room, SessionId>>,
     /// Orders joins within a room; says nothing about who joined.
     next_join: u64,
 }
 
 #[derive(Debug, Clone)]
 struct Members<C> {
-    by_peer: BTreeMap<SessionId, (C, u64)>,
-    by_join: BTreeMap<u64, SessionId>,
+    by_peer: SmallMap<SessionId, (C, u64)>,
+    by_join: SmallMap<u64, SessionId>,
 }
 
 impl<C: Copy + Ord + Debug> Default for Rendezvous<C> {
@@ -138,7 +142,7 @@ impl<C: Copy + Ord + Debug> Rendezvous<C> {
             Some(_) => return Err(ErrorCode::DuplicatePeer),
             None => {}
         }
-        if joined.map_or(0, BTreeMap::len) >= MAX_ROOMS_PER_CONNECTION {
+        if joined.map_or(0, SmallMap::len) >= MAX_ROOMS_PER_CONNECTION {
             return Err(ErrorCode::TooManyRooms);
         }
         if let Some(members) = self.rooms.get(&room) {
@@ -154,8 +158,8 @@ impl<C: Copy + Ord + Debug> Rendezvous<C> {
         let order = self.next_join;
         self.next_join += 1;
         let members = self.rooms.entry(room).or_insert_with(|| Members {
-            by_peer: BTreeMap::new(),
-            by_join: BTreeMap::new(),
+            by_peer: SmallMap::new(),
+            by_join: SmallMap::new(),
         });
         members.by_peer.insert(peer, (conn, order));
         members.by_join.insert(order, peer);

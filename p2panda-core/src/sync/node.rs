@@ -2,13 +2,14 @@
 //! fetch from whom (one fetch per log at a time, so an entry crosses to a node once) and announces
 //! what it gains to every other peer sharing the festival.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::festival::{Outcome, Topic};
 use crate::hash::Hash;
 use crate::identity::{KeyPair, PublicKey};
 use crate::operation::Operation;
 use crate::replica::{IngestError, Replica};
+use crate::small_map::{SmallMap, SmallSet};
 use crate::store::{LogKey, StoreError};
 
 use super::error::{CloseReason, SyncError};
@@ -71,8 +72,8 @@ pub struct Node {
     key_pair: KeyPair,
     replica: Replica,
     config: Config,
-    topics: BTreeSet<Topic>,
-    sessions: BTreeMap<PeerId, Session>,
+    topics: SmallSet<Topic>,
+    sessions: SmallMap<PeerId, Session>,
     /// Which peer each log is being fetched from.
     fetching: HashMap<LogKey, PeerId>,
     /// Peers that sent invalid data or broke the protocol.
@@ -89,8 +90,8 @@ impl Node {
             key_pair,
             replica,
             config,
-            topics: BTreeSet::new(),
-            sessions: BTreeMap::new(),
+            topics: SmallSet::new(),
+            sessions: SmallMap::new(),
             fetching: HashMap::new(),
             blocked: HashSet::new(),
             unclassified: BTreeSet::new(),
@@ -106,7 +107,7 @@ impl Node {
         &self.key_pair
     }
 
-    pub fn topics(&self) -> &BTreeSet<Topic> {
+    pub fn topics(&self) -> &SmallSet<Topic> {
         &self.topics
     }
 

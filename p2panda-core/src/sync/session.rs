@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use crate::small_map::SmallSet;
+
 use blake2b_simd::Params;
 
 use crate::festival::Topic;
@@ -48,7 +50,7 @@ pub(super) struct Session {
     binding: Vec<u8>,
     pub remote_key: Option<PublicKey>,
     /// Topics both sides want; nothing else is exchanged.
-    pub shared: BTreeSet<Topic>,
+    pub shared: SmallSet<Topic>,
     /// What the remote holds (as it announced, or as this side sent it).
     pub remote_heights: HashMap<LogKey, u64>,
     /// The remote has finished its first announcement.
@@ -85,7 +87,7 @@ impl Session {
             local_nonce,
             binding: binding.to_vec(),
             remote_key: None,
-            shared: BTreeSet::new(),
+            shared: SmallSet::new(),
             remote_heights: HashMap::new(),
             remote_announced_all: false,
             caught_up: false,
@@ -121,7 +123,7 @@ impl Session {
         version: u64,
         remote_nonce: Nonce,
         key_pair: &KeyPair,
-        topics: &BTreeSet<Topic>,
+        topics: &SmallSet<Topic>,
     ) -> Result<(), SyncError> {
         if version != super::PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedVersion(version));
@@ -157,12 +159,11 @@ impl Session {
         signature: &[u8],
         window: u64,
         remote_topics: &[Blinded],
-        topics: &BTreeSet<Topic>,
+        topics: &SmallSet<Topic>,
     ) -> Result<(), SyncError> {
         let proof = proof_message(&self.local_nonce, &remote_nonce, &key, &self.binding);
         key.verify(&proof, signature)
             .map_err(|_| SyncError::BadProof)?;
-        let remote_topics: BTreeSet<_> = remote_topics.iter().collect();
         self.shared = topics
             .iter()
             .filter(|topic| remote_topics.contains(&blind(topic, &self.local_nonce, &remote_nonce)))

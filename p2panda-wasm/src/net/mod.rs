@@ -8,12 +8,12 @@ mod overlay;
 mod signaling;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use p2panda_core::hash::Hash;
 use p2panda_core::signal::{room_of, Rendezvous, SessionId};
+use p2panda_core::small_map::{SmallMap, SmallSet};
 use p2panda_core::sync::PeerId;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -140,9 +140,9 @@ impl Network {
                 max,
                 target: options.target_connections.clamp(1, max),
             },
-            rooms: BTreeSet::new(),
-            links: BTreeMap::new(),
-            dialing: BTreeMap::new(),
+            rooms: SmallSet::new(),
+            links: SmallMap::new(),
+            dialing: SmallMap::new(),
             servers: Vec::new(),
             broadcast: None,
             relay: Rendezvous::new(),
@@ -174,7 +174,7 @@ impl Network {
         let rooms = topics
             .iter()
             .map(|hex| hex.parse::<Hash>().map(|topic| room_of(&topic)))
-            .collect::<Result<BTreeSet<_>, _>>()
+            .collect::<Result<SmallSet<_>, _>>()
             .map_err(|e| crate::error::invalid_argument(&format!("topics: {e}")))?;
         self.overlay.set_rooms(rooms);
         Ok(())

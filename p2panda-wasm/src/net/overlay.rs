@@ -12,11 +12,11 @@
 //! holds more than `max` links.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 
 use futures::channel::oneshot;
 use p2panda_core::signal::{Rendezvous, Room, SessionId, SignalMessage};
+use p2panda_core::small_map::{SmallMap, SmallSet};
 use p2panda_core::sync::PeerId;
 
 use super::link::{self, Link, LinkConfig};
@@ -79,10 +79,10 @@ pub(crate) struct State {
     pub me: SessionId,
     pub link_config: LinkConfig,
     pub limits: Limits,
-    pub rooms: BTreeSet<Room>,
-    pub links: BTreeMap<PeerId, Connected>,
+    pub rooms: SmallSet<Room>,
+    pub links: SmallMap<PeerId, Connected>,
     /// Dials in progress, by remote session; an offer we sent waits for its answer here.
-    pub dialing: BTreeMap<SessionId, Option<oneshot::Sender<String>>>,
+    pub dialing: SmallMap<SessionId, Option<oneshot::Sender<String>>>,
     pub servers: Vec<Server>,
     pub broadcast: Option<Broadcast>,
     /// The rendezvous this node runs for its neighbours.
@@ -132,7 +132,7 @@ impl Overlay {
     // ---- rooms and announcing ----
 
     /// The festivals to meet peers for changed.
-    pub fn set_rooms(&self, rooms: BTreeSet<Room>) {
+    pub fn set_rooms(&self, rooms: SmallSet<Room>) {
         let (added, removed, announcing) = {
             let mut state = self.0.borrow_mut();
             let added: Vec<Room> = rooms.difference(&state.rooms).copied().collect();

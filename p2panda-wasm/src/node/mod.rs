@@ -17,7 +17,6 @@ mod restore;
 pub(crate) mod shapes;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use futures::lock::Mutex;
@@ -28,6 +27,7 @@ use p2panda_core::identity::PublicKey;
 use p2panda_core::log::Entry;
 use p2panda_core::operation::{FestivalId, Operation};
 use p2panda_core::replica::Replica;
+use p2panda_core::small_map::SmallSet;
 use p2panda_core::store::{ForkEvidence, LogKey};
 use p2panda_core::sync::{self, Event, PeerId, SyncError};
 
@@ -79,10 +79,10 @@ fn now() -> u64 {
 struct Core {
     node: sync::Node,
     /// Open links, by the page's link id.
-    links: BTreeSet<PeerId>,
+    links: SmallSet<PeerId>,
     /// Received entries waiting for the next transaction.
     unsaved: Vec<StoredEntry>,
-    unsaved_festivals: BTreeSet<FestivalId>,
+    unsaved_festivals: SmallSet<FestivalId>,
     saving: bool,
     /// Received entries whose transaction committed.
     entries_stored: u64,
@@ -141,9 +141,9 @@ impl BrowserNode {
         timer.lap("forksAndFestivals");
         let core = Core {
             node,
-            links: BTreeSet::new(),
+            links: SmallSet::new(),
             unsaved: Vec::new(),
-            unsaved_festivals: BTreeSet::new(),
+            unsaved_festivals: SmallSet::new(),
             saving: false,
             entries_stored: 0,
             policy: policy::Responder::default(),
@@ -521,7 +521,7 @@ impl BrowserNode {
     fn with_ancestors(&self, festivals: impl IntoIterator<Item = FestivalId>) -> Vec<FestivalId> {
         let core = self.core.borrow();
         let state = core.node.replica().state();
-        let mut all = BTreeSet::new();
+        let mut all = SmallSet::new();
         for mut festival in festivals {
             while all.insert(festival) {
                 match state.festival(festival).and_then(|q| q.info().parent) {

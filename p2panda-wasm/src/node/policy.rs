@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use p2panda_core::small_map::SmallSet;
+
 use futures::channel::oneshot;
 use p2panda_core::festival::{Request, RequestStatus};
 use p2panda_core::hash::Hash;
@@ -22,7 +24,7 @@ const CALLBACK_TIMEOUT_MS: i32 = 10_000;
 #[derive(Default)]
 pub(crate) struct Responder {
     /// Custom policies the app registered a callback for.
-    registered: BTreeSet<String>,
+    registered: SmallSet<String>,
     /// Requests (event version, resource) already put to a callback: not asked twice.
     asked: BTreeSet<(Hash, Hash)>,
     waiting: HashMap<u32, oneshot::Sender<Option<VerdictJs>>>,
