@@ -417,10 +417,9 @@ fn resources(resources: &[ResourceId]) -> Result<(), OperationError> {
     if resources.len() > MAX_EVENT_RESOURCES {
         return Err(OperationError::TooManyResources);
     }
-    let mut sorted = resources.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    if sorted.len() != resources.len() {
+    // At most 32 ids: comparing pairs is quick, and needs no sort code in the browser package.
+    let repeated = (1..resources.len()).any(|i| resources[..i].contains(&resources[i]));
+    if repeated {
         return Err(OperationError::DuplicateResource);
     }
     Ok(())

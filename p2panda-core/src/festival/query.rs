@@ -1,6 +1,8 @@
 //! Read access to one festival's materialized state. Every query goes through an index; none
 //! walks the whole festival.
 
+use std::collections::BTreeMap;
+
 use super::view::{EventRec, RequestStatus, ResourceRec, View};
 use super::{Conflict, Rejection};
 use crate::identity::PublicKey;
@@ -160,16 +162,18 @@ impl<'a> FestivalQuery<'a> {
 
     /// Events (not cancelled) overlapping `[from, to)`, by start time.
     pub fn events_in_range(&self, from: Millis, to: Millis) -> Vec<EventInfo> {
-        let mut found: Vec<(Millis, EventId)> = self
+        // Merged in a map of the indexes' own type (rather than sorted), so the browser package
+        // carries no extra sort code.
+        let mut found = BTreeMap::new();
+        let indexes = self
             .scope
             .iter()
-            .filter_map(|f| self.view.events_by_festival.get(f))
-            .flat_map(|index| index.overlapping(from, to))
-            .map(|(start, _, id)| (start, id))
-            .collect();
-        found.sort();
+            .filter_map(|f| self.view.events_by_festival.get(f));
+        for (start, end, id) in indexes.flat_map(|index| index.overlapping(from, to)) {
+            found.insert((start, id), end);
+        }
         found
-            .into_iter()
+            .into_keys()
             .filter_map(|(_, id)| self.event(id))
             .collect()
     }

@@ -14,9 +14,13 @@
 /// Returns `None` when a description has no fingerprint, more than one distinct fingerprint, or
 /// a malformed one.
 pub fn binding_of(local_sdp: &str, remote_sdp: &str) -> Option<Vec<u8>> {
-    let mut fingerprints = [fingerprint(local_sdp)?, fingerprint(remote_sdp)?];
-    fingerprints.sort();
-    Some(fingerprints.join("\n").into_bytes())
+    let (local, remote) = (fingerprint(local_sdp)?, fingerprint(remote_sdp)?);
+    let (first, second) = if local <= remote {
+        (local, remote)
+    } else {
+        (remote, local)
+    };
+    Some(format!("{first}\n{second}").into_bytes())
 }
 
 /// The one distinct, normalised fingerprint value of a description.

@@ -553,14 +553,12 @@ impl Node {
 
     /// A peer is gone: what it was sending is fetched from others.
     fn release_fetches(&mut self, peer: PeerId) {
-        let mut logs: Vec<_> = self
-            .fetching
-            .iter()
-            .filter(|(_, p)| **p == peer)
-            .map(|(log, _)| *log)
-            .collect();
-        // In a fixed order, so a run is reproducible from its inputs.
-        logs.sort();
+        // In a fixed order, so a run is reproducible from its inputs. (Inserted one by one:
+        // collecting would sort, and a sort brings its own code into the browser package.)
+        let mut logs = BTreeSet::new();
+        for (log, _) in self.fetching.iter().filter(|(_, p)| **p == peer) {
+            logs.insert(*log);
+        }
         for log in logs {
             self.fetching.remove(&log);
             self.fetch(log);
