@@ -78,6 +78,13 @@ impl KeyPair {
     }
 
     /// Sign a message (deterministic ed25519).
+    /// This key's secret as an X25519 scalar, so keys can be sealed to it (see
+    /// [`crate::private`]). The same key for signing and key exchange is sound for an
+    /// X25519-based KEM (eprint 2021/509); it spares users a second key to back up.
+    pub(crate) fn x25519_secret(&self) -> [u8; 32] {
+        self.signing.to_scalar_bytes()
+    }
+
     pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
         self.signing.sign(message).to_bytes()
     }
@@ -154,6 +161,14 @@ impl PublicKey {
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.as_bytes())
+    }
+
+    /// This key as an X25519 public key (the birational map of the ed25519 point).
+    pub(crate) fn x25519(&self) -> [u8; 32] {
+        // Cannot fail: the bytes were checked when this key was made.
+        decompress(&self.0)
+            .map(|point| point.to_montgomery().to_bytes())
+            .unwrap_or_default()
     }
 
     /// Strict ed25519 verification: rejects small-order keys and non-canonical signatures, so a

@@ -35,6 +35,7 @@ pub mod identity;
 pub mod log;
 pub mod operation;
 pub mod policy;
+pub mod private;
 pub mod replica;
 pub mod secret;
 pub mod signal;

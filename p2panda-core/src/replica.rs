@@ -2,12 +2,17 @@
 //! native peer, simulation) holds: entries come in (from sync or local publishing), are verified,
 //! checked against the schema and their log, stored, then applied.
 
-use crate::festival::{Op, Outcome, Rejection, State};
+use crate::festival::{Missing, Op, Outcome, Rejection, State, Topic};
 use crate::hash::Hash;
-use crate::identity::KeyPair;
+use crate::identity::{KeyPair, PublicKey};
 use crate::log::Entry;
-use crate::operation::{Operation, OperationError};
-use crate::store::{Checks, ForkEvidence, Inserted, MemoryStore, Payload, StoreError};
+use crate::operation::{FestivalCreate, Operation, OperationError};
+use crate::private::{
+    self, previous_aad, sealed_aad, wrap, Envelope, KeyShare, PrivateError, PrivateState, Sealed,
+    MAX_WRAPS, PREVIOUS_LEN,
+};
+use crate::secret::{KeyId, SecretKey};
+use crate::store::{Checks, ForkEvidence, Inserted, LogKey, MemoryStore, Payload, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngestError {
@@ -17,6 +22,8 @@ pub enum IngestError {
     Operation(#[from] OperationError),
     #[error("operation does not fit its log: {0}")]
     Log(Rejection),
+    #[error(transparent)]
+    Private(#[from] PrivateError),
 }
 
 impl From<crate::log::LogError> for IngestError {
@@ -25,12 +32,27 @@ impl From<crate::log::LogError> for IngestError {
     }
 }
 
+/// What an entry's payload holds, as far as this node can read it.
+// Short-lived (one per entry on its way in), and nearly always an operation: not worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// An operation: a public one, or a sealed one this node opened.
+    Operation(Op),
+    /// An operation of private festival `topic`, sealed with a key this node does not have.
+    Sealed { topic: Topic, key: KeyId },
+    /// A private festival's key shared with its members.
+    Keys(KeyShare),
+}
+
 /// An entry decoded and checked by [`Replica::prepare`], not yet stored.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     entry: Entry,
     payload: Vec<u8>,
-    op: Op,
+    content: Content,
+    /// The topic a private payload's envelope names.
+    private_topic: Option<Topic>,
 }
 
 impl Prepared {
@@ -38,8 +60,31 @@ impl Prepared {
         &self.entry
     }
 
-    pub fn op(&self) -> &Op {
-        &self.op
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
+    /// The operation, when this node can read it.
+    pub fn op(&self) -> Option<&Op> {
+        match &self.content {
+            Content::Operation(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    pub fn id(&self) -> Hash {
+        self.entry.hash()
+    }
+
+    pub fn log(&self) -> LogKey {
+        LogKey {
+            author: self.entry.author(),
+            log_id: self.entry.log_id(),
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.entry.seq_num()
     }
 }
 
@@ -48,6 +93,16 @@ impl Prepared {
 pub struct Replica {
     store: MemoryStore,
     state: State,
+    private: PrivateState,
+}
+
+/// How an operation about to be published is written.
+enum Sealing {
+    Public,
+    /// Sealed with the current key of a private festival.
+    In(Topic, SecretKey),
+    /// Sealed with `key`, which becomes the key of the topic the operation opens.
+    NewTopic(SecretKey),
 }
 
 impl Replica {
@@ -63,6 +118,11 @@ impl Replica {
         &self.state
     }
 
+    /// Private festivals' keys, and what waits for them.
+    pub fn private(&self) -> &PrivateState {
+        &self.private
+    }
+
     /// Take in an entry and its payload from elsewhere. On error nothing is stored or applied
     /// (except that a fork is recorded as evidence by the store).
     pub fn ingest(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Outcome, IngestError> {
@@ -71,26 +131,102 @@ impl Replica {
     }
 
     /// The checks of [`Replica::ingest`] that need no log context: decode the entry and the
-    /// operation, and check the payload and the operation's place in its log. Lets a caller (sync)
-    /// look at the entry before [`Replica::commit`] stores it.
+    /// operation (opening it, if it is sealed and the key is known), and check the payload and
+    /// the operation's place in its log. Lets a caller (sync) look at the entry before
+    /// [`Replica::commit`] stores it.
     pub fn prepare(&self, entry_bytes: &[u8], payload: &[u8]) -> Result<Prepared, IngestError> {
         let entry = Entry::decode_with_keys(entry_bytes, self.store.keys())?;
         entry.verify_payload(payload)?;
-        let op = Op {
-            id: entry.hash(),
-            author: entry.author(),
-            log_id: entry.log_id(),
-            seq: entry.seq_num(),
-            operation: Operation::decode(payload)?,
+        let (content, private_topic) = if private::is_private(payload) {
+            let (content, topic) = self.read_private(&entry, payload)?;
+            (content, Some(topic))
+        } else {
+            (
+                Content::Operation(op_of(&entry, Operation::decode(payload)?)),
+                None,
+            )
         };
-        self.state
-            .check_log_position(&op)
-            .map_err(IngestError::Log)?;
-        Ok(Prepared {
+        if let Content::Operation(op) = &content {
+            self.state
+                .check_log_position(op)
+                .map_err(IngestError::Log)?;
+        }
+        let prepared = Prepared {
             entry,
             payload: payload.to_vec(),
-            op,
-        })
+            content,
+            private_topic,
+        };
+        let known = self.private.topic_of_log(&prepared.log());
+        if private_topic.is_some_and(|topic| known.is_some_and(|known| known != topic)) {
+            return Err(PrivateError::TopicMismatch.into());
+        }
+        Ok(prepared)
+    }
+
+    /// Read a sealed operation or a key share, and the topic it belongs to.
+    fn read_private(&self, entry: &Entry, payload: &[u8]) -> Result<(Content, Topic), IngestError> {
+        match private::decode(payload)? {
+            Envelope::Sealed(sealed) => {
+                let topic = sealed.topic.unwrap_or(entry.hash());
+                let Some(key) = self.private.keyring.get(&sealed.key) else {
+                    let content = Content::Sealed {
+                        topic,
+                        key: sealed.key,
+                    };
+                    return Ok((content, topic));
+                };
+                let operation = self.open(key, entry, &sealed)?;
+                Ok((Content::Operation(op_of(entry, operation)), topic))
+            }
+            Envelope::Keys(share) => {
+                // Only the log that starts with the topic's creation may carry its keys.
+                let start = self.store.get(
+                    LogKey {
+                        author: entry.author(),
+                        log_id: entry.log_id(),
+                    },
+                    1,
+                );
+                if start.is_none_or(|s| s.entry.hash() != share.topic) {
+                    return Err(PrivateError::NotCreator.into());
+                }
+                let topic = share.topic;
+                Ok((Content::Keys(share), topic))
+            }
+        }
+    }
+
+    /// Open a sealed operation and check it belongs where its envelope says.
+    fn open(
+        &self,
+        key: &SecretKey,
+        entry: &Entry,
+        sealed: &Sealed,
+    ) -> Result<Operation, IngestError> {
+        let aad = sealed_aad(&entry.author(), sealed.topic.as_ref());
+        let plain = key
+            .open(&aad, &sealed.sealed)
+            .map_err(|_| PrivateError::Open)?;
+        let operation = Operation::decode(&plain)?;
+        let named = match &operation {
+            // A root festival or a fork opens its own topic: the envelope names none.
+            Operation::FestivalCreate(FestivalCreate { parent: None, .. }) => None,
+            Operation::FestivalCreate(create) => create.parent,
+            other => other.festival(),
+        };
+        let fits = match (named, sealed.topic) {
+            (None, None) => true,
+            (Some(festival), Some(topic)) => self
+                .state
+                .topic_of_festival(festival)
+                .is_none_or(|known| known == topic),
+            _ => false,
+        };
+        if !fits {
+            return Err(PrivateError::TopicMismatch.into());
+        }
+        Ok(operation)
     }
 
     /// Verify a prepared entry against its log, store it and apply its operation.
@@ -103,14 +239,109 @@ impl Replica {
         prepared: Prepared,
         checks: Checks,
     ) -> Result<Outcome, IngestError> {
-        let Prepared { entry, payload, op } = prepared;
-        match self
-            .store
-            .insert_checked(entry, Payload::Owned(payload), checks)?
+        let log = prepared.log();
+        let Prepared {
+            entry,
+            payload,
+            content,
+            private_topic,
+        } = prepared;
+        let id = entry.hash();
+        if let Inserted::Duplicate =
+            self.store
+                .insert_checked(entry, Payload::Owned(payload), checks)?
         {
-            Inserted::Duplicate => Ok(Outcome::Duplicate),
-            Inserted::New => Ok(self.state.apply(op)),
+            return Ok(Outcome::Duplicate);
         }
+        if let Some(topic) = private_topic {
+            self.private.set_log_topic(log, topic);
+        }
+        Ok(match content {
+            Content::Operation(op) => self.state.apply(op),
+            Content::Sealed { key, .. } => {
+                self.private.wait_for(key, id);
+                Outcome::Waiting(Missing::Key(key))
+            }
+            Content::Keys(share) => {
+                let added = self.private.keyring.accept(share);
+                self.unlock(&added);
+                Outcome::Applied
+            }
+        })
+    }
+
+    /// Apply the stored entries that the newly known `keys` open. Returns how many.
+    fn unlock(&mut self, keys: &[KeyId]) -> usize {
+        let mut opened = 0;
+        for id in keys {
+            let Some(key) = self.private.keyring.get(id).cloned() else {
+                continue;
+            };
+            for hash in self.private.take_waiting(id) {
+                let Some(stored) = self.store.get_by_hash(&hash) else {
+                    continue;
+                };
+                let Ok(Envelope::Sealed(sealed)) = private::decode(&stored.payload) else {
+                    continue;
+                };
+                // One that does not open (its author sealed garbage) stays stored, unread.
+                if let Ok(operation) = self.open(&key, &stored.entry, &sealed) {
+                    let op = op_of(&stored.entry, operation);
+                    self.state.apply(op);
+                    opened += 1;
+                }
+            }
+        }
+        opened
+    }
+
+    /// Open key shares addressed to `identity` (this node's own key pair), including those
+    /// stored already. Returns how many stored entries became readable.
+    pub fn set_identity(&mut self, identity: KeyPair) -> usize {
+        let added = self.private.keyring.set_identity(identity);
+        self.unlock(&added)
+    }
+
+    /// Learn a private festival's key (from an invite link, or the node's own store). Returns
+    /// how many stored entries became readable.
+    pub fn add_festival_key(&mut self, topic: Topic, key: SecretKey) -> usize {
+        let added = self.private.keyring.add(topic, key);
+        self.unlock(&added)
+    }
+
+    /// Whether this node reads `topic` as a private festival (it holds a key for it).
+    pub fn is_private(&self, topic: &Topic) -> bool {
+        self.private.keyring.is_private(topic)
+    }
+
+    /// The topic a log belongs to: from its operations, or for a private festival this node
+    /// cannot read, from its envelopes. `None` while unknown.
+    pub fn topic_of_log(&self, log: LogKey) -> Option<Topic> {
+        self.state
+            .topic_of_log(log)
+            .or_else(|| self.private.topic_of_log(&log))
+    }
+
+    /// The topic a prepared entry belongs to, when it can be known before it is stored.
+    pub fn topic_of_prepared(&self, prepared: &Prepared) -> Option<Topic> {
+        if let Some(topic) = prepared.private_topic {
+            return Some(topic);
+        }
+        match (&prepared.content, prepared.seq()) {
+            (Content::Operation(op), 1) => self.state.topic_of_first(op),
+            _ => self.topic_of_log(prepared.log()),
+        }
+    }
+
+    /// Everyone who has written in `topic`.
+    pub fn topic_authors(&self, topic: Topic) -> Vec<PublicKey> {
+        let mut authors: Vec<PublicKey> = Vec::new();
+        for (log, _) in self.store.heights() {
+            if self.topic_of_log(log) == Some(topic) && !authors.contains(&log.author) {
+                authors.push(log.author);
+            }
+        }
+        authors
     }
 
     /// Load an entry **this node verified earlier** and kept in its own durable store (IndexedDB
@@ -118,7 +349,8 @@ impl Replica {
     /// so an entry from anywhere else could be a forgery. Everything else [`Replica::ingest`]
     /// checks still is, cheaply: canonical bytes (a damaged database shows), the payload hash, the
     /// operation, the entry's place in its log (seq = height + 1), its links to the entries before
-    /// it, duplicates and forks. Restore each log in order; logs in any order.
+    /// it, duplicates and forks. Restore each log in order; logs in any order. Restore private
+    /// festivals' keys first ([`Replica::add_festival_key`], [`Replica::set_identity`]).
     ///
     /// The author's key is decompressed once per author (the store caches it), not per entry.
     pub fn restore(&mut self, entry_bytes: &[u8], payload: &[u8]) -> Result<Outcome, IngestError> {
@@ -145,21 +377,175 @@ impl Replica {
 
     /// Write an operation as `key_pair`: into the author's log for the operation's festival (a new
     /// log for a new festival), then apply it. Returns the operation's id (its entry's hash).
+    ///
+    /// In a private festival (this node holds its key) the operation is sealed with the current
+    /// key; so are sub-festivals and forks of a private festival, which stay private.
     pub fn publish(
         &mut self,
         key_pair: &KeyPair,
         operation: &Operation,
     ) -> Result<(Hash, Outcome), IngestError> {
-        let payload = operation.encode()?;
+        let sealing = self.sealing_for(operation);
+        self.publish_sealed(key_pair, operation, sealing)
+    }
+
+    /// Create a private festival: a new key is made, and every operation in it is sealed. The
+    /// key is [`Replica::private`]'s current key of the returned festival id (for invite links).
+    pub fn publish_private_festival(
+        &mut self,
+        key_pair: &KeyPair,
+        create: FestivalCreate,
+    ) -> Result<(Hash, Outcome), IngestError> {
+        let operation = Operation::FestivalCreate(create);
+        let sealing = match self.sealing_for(&operation) {
+            // A sub-festival or fork of a private festival is private already.
+            Sealing::Public => Sealing::NewTopic(SecretKey::generate()),
+            sealing => sealing,
+        };
+        self.publish_sealed(key_pair, &operation, sealing)
+    }
+
+    fn sealing_for(&self, operation: &Operation) -> Sealing {
+        let current = |topic: Option<Topic>| {
+            let topic = topic?;
+            Some((topic, self.private.keyring.current(&topic)?.clone()))
+        };
+        let festival = match operation {
+            Operation::FestivalCreate(create) => match (&create.parent, &create.fork_of) {
+                (Some(parent), _) => Some(*parent),
+                (None, Some(fork)) => {
+                    let topic = self.state.topic_of_festival(fork.festival);
+                    return current(topic)
+                        .map_or(Sealing::Public, |(_, key)| Sealing::NewTopic(key));
+                }
+                (None, None) => None,
+            },
+            other => other.festival(),
+        };
+        match current(festival.and_then(|f| self.state.topic_of_festival(f))) {
+            Some((topic, key)) => Sealing::In(topic, key),
+            None => Sealing::Public,
+        }
+    }
+
+    fn publish_sealed(
+        &mut self,
+        key_pair: &KeyPair,
+        operation: &Operation,
+        sealing: Sealing,
+    ) -> Result<(Hash, Outcome), IngestError> {
+        let plain = operation.encode()?;
         let author = key_pair.public_key();
         let log_id = operation
             .festival()
             .and_then(|festival| self.state.log_of(author, festival))
             .unwrap_or_else(|| self.next_log_id(key_pair));
+        let seal = |topic: Option<Topic>, key: &SecretKey| {
+            let sealed = Sealed {
+                topic,
+                key: key.id(),
+                sealed: key.seal(&sealed_aad(&author, topic.as_ref()), &plain),
+            };
+            sealed.encode()
+        };
+        let (payload, new_topic_key) = match &sealing {
+            Sealing::Public => (plain.clone(), None),
+            Sealing::In(topic, key) => (seal(Some(*topic), key), None),
+            Sealing::NewTopic(key) => (seal(None, key), Some(key.clone())),
+        };
         let entry = self.store.next_entry(key_pair, log_id, &payload)?;
         let id = entry.hash();
+        if let Some(key) = new_topic_key {
+            // The new topic is this entry's own id, known only now.
+            self.private.keyring.add(id, key);
+        }
         let outcome = self.ingest(entry.bytes(), &payload)?;
         Ok((id, outcome))
+    }
+
+    /// Replace private festival `topic`'s key (after removing a member): a new key, sealed to
+    /// each of `members` and to the creator, carrying the old key for the history. Only the
+    /// festival's creator may. Returns the share's entry id.
+    pub fn rotate_festival_key(
+        &mut self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        members: &[PublicKey],
+    ) -> Result<Hash, IngestError> {
+        let current = self.current_key(topic)?;
+        let new = SecretKey::generate();
+        let sealed_old = new.seal(&previous_aad(&topic), current.as_bytes());
+        let sealed_old: [u8; PREVIOUS_LEN] = sealed_old
+            .try_into()
+            .map_err(|_| PrivateError::Malformed("a sealed key is 72 bytes"))?;
+        self.publish_share(
+            key_pair,
+            topic,
+            new,
+            Some((current.id(), sealed_old)),
+            members,
+        )
+    }
+
+    /// Seal private festival `topic`'s current key to `members` (adding them without a link).
+    /// Only the festival's creator may. Returns the share's entry id.
+    pub fn share_festival_key(
+        &mut self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        members: &[PublicKey],
+    ) -> Result<Hash, IngestError> {
+        let current = self.current_key(topic)?;
+        self.publish_share(key_pair, topic, current, None, members)
+    }
+
+    fn current_key(&self, topic: Topic) -> Result<SecretKey, PrivateError> {
+        self.private
+            .keyring
+            .current(&topic)
+            .cloned()
+            .ok_or(PrivateError::NotPrivate)
+    }
+
+    fn publish_share(
+        &mut self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        key: SecretKey,
+        previous: Option<(KeyId, [u8; PREVIOUS_LEN])>,
+        members: &[PublicKey],
+    ) -> Result<Hash, IngestError> {
+        let author = key_pair.public_key();
+        let start = self
+            .store
+            .get_by_hash(&topic)
+            .filter(|s| s.entry.author() == author && s.entry.seq_num() == 1)
+            .ok_or(PrivateError::NotCreator)?;
+        let log_id = start.entry.log_id();
+        let mut recipients = vec![author];
+        for member in members {
+            if !recipients.contains(member) {
+                recipients.push(*member);
+            }
+        }
+        if recipients.len() > MAX_WRAPS {
+            return Err(PrivateError::TooManyMembers.into());
+        }
+        let share = KeyShare {
+            topic,
+            key: key.id(),
+            previous,
+            wraps: recipients
+                .iter()
+                .map(|member| wrap(&key, member, topic.as_bytes()))
+                .collect(),
+        };
+        let payload = share.encode();
+        let entry = self.store.next_entry(key_pair, log_id, &payload)?;
+        let id = entry.hash();
+        self.private.keyring.add(topic, key);
+        self.ingest(entry.bytes(), &payload)?;
+        Ok(id)
     }
 
     fn next_log_id(&self, key_pair: &KeyPair) -> u64 {
@@ -170,6 +556,17 @@ impl Replica {
             .map(|(key, _)| key.log_id + 1)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// The operation of an entry.
+fn op_of(entry: &Entry, operation: Operation) -> Op {
+    Op {
+        id: entry.hash(),
+        author: entry.author(),
+        log_id: entry.log_id(),
+        seq: entry.seq_num(),
+        operation,
     }
 }
 

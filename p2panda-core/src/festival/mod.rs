@@ -107,6 +107,9 @@ pub enum Missing {
     EventVersion(OperationId),
     /// The first entry of the operation's log, which names the log's festival.
     LogStart(LogKey),
+    /// The key of the private festival the entry is sealed for (it is stored, and read once the
+    /// key is known; see [`crate::private`]).
+    Key(crate::secret::KeyId),
 }
 
 impl Missing {
@@ -116,8 +119,8 @@ impl Missing {
             | Missing::Resource(id)
             | Missing::Event(id)
             | Missing::EventVersion(id) => *id,
-            // Log starts are tracked by the router, not by hash.
-            Missing::LogStart(_) => Hash::MIN,
+            // Log starts are tracked by the router, keys by the replica, not by hash.
+            Missing::LogStart(_) | Missing::Key(_) => Hash::MIN,
         }
     }
 }
@@ -412,6 +415,11 @@ impl State {
     /// fork). Sync exchanges whole topics. `None` while the festival it names is not known here.
     pub fn topic_of_log(&self, log: LogKey) -> Option<Topic> {
         self.context_of.get(self.log_festival.get(&log)?).copied()
+    }
+
+    /// The topic (context root) `festival` lives in, if this state knows the festival.
+    pub fn topic_of_festival(&self, festival: FestivalId) -> Option<Topic> {
+        self.context_of.get(&festival).copied()
     }
 
     /// The topic a log would have whose first operation is `op`, when that can be known already.

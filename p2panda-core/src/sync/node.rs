@@ -85,7 +85,9 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(key_pair: KeyPair, replica: Replica, config: Config) -> Self {
+    pub fn new(key_pair: KeyPair, mut replica: Replica, config: Config) -> Self {
+        // Private festivals' keys shared with this node's user open with its key pair.
+        replica.set_identity(key_pair.clone());
         Node {
             key_pair,
             replica,
@@ -358,10 +360,10 @@ impl Node {
 
     /// The session is authenticated: announce every log of the shared topics.
     fn begin(&mut self, peer: PeerId) {
-        let state = self.replica.state();
+        let replica = &self.replica;
         let session = self.sessions.get_mut(&peer).expect("session exists");
-        for (log, _) in self.replica.store().heights() {
-            if state
+        for (log, _) in replica.store().heights() {
+            if replica
                 .topic_of_log(log)
                 .is_some_and(|t| session.shared.contains(&t))
             {
@@ -388,7 +390,7 @@ impl Node {
     fn on_have(&mut self, peer: PeerId, logs: &[Have]) -> Result<(), SyncError> {
         for have in logs {
             let log = have.log;
-            self.check_topic(peer, log, self.replica.state().topic_of_log(log))?;
+            self.check_topic(peer, log, self.replica.topic_of_log(log))?;
             let store = self.replica.store();
             let local = store.height(log);
             let diverged = have.height > 0
@@ -415,7 +417,7 @@ impl Node {
         for want in wants {
             let log = want.log;
             let store = self.replica.store();
-            let offered = self.replica.state().topic_of_log(log);
+            let offered = self.replica.topic_of_log(log);
             if !offered.is_some_and(|t| self.sessions[&peer].shared.contains(&t))
                 || want.after >= want.until
                 || want.until > store.height(log)
@@ -452,16 +454,7 @@ impl Node {
             .replica
             .prepare(entry, payload)
             .map_err(SyncError::InvalidEntry)?;
-        let (log, seq) = {
-            let op = prepared.op();
-            (
-                LogKey {
-                    author: op.author,
-                    log_id: op.log_id,
-                },
-                op.seq,
-            )
-        };
+        let (log, seq) = (prepared.log(), prepared.seq());
         let range = self.sessions[&peer].requests.get(&log).copied();
         // Instead of a range, the peer may answer with its entry at `after`: its head differs
         // from ours there, and this entry is the evidence of a fork.
@@ -469,11 +462,7 @@ impl Node {
         if !range.is_some_and(|r| r.contains(seq)) && !evidence {
             return Err(SyncError::Unrequested { log });
         }
-        let state = self.replica.state();
-        let topic = match seq {
-            1 => state.topic_of_first(prepared.op()),
-            _ => state.topic_of_log(log),
-        };
+        let topic = self.replica.topic_of_prepared(&prepared);
         if let Err(error) = self.check_topic(peer, log, topic) {
             // A forged entry names a festival no one wrote: report the forgery, not the topic.
             prepared
@@ -485,7 +474,7 @@ impl Node {
 
         // Entries of a log frozen by a fork (perhaps found mid-stream) are not the peer's fault.
         if self.replica.store().frozen_at(log).is_none() {
-            let id = prepared.op().id;
+            let id = prepared.id();
             match self.replica.commit(prepared) {
                 Ok(Outcome::Duplicate) => {}
                 Ok(outcome) => {
@@ -577,7 +566,7 @@ impl Node {
 
     /// `log` grew: announce it to every peer sharing its topic that does not have it yet.
     fn changed(&mut self, log: LogKey) {
-        let Some(topic) = self.replica.state().topic_of_log(log) else {
+        let Some(topic) = self.replica.topic_of_log(log) else {
             self.unclassified.insert(log);
             return;
         };
@@ -592,11 +581,11 @@ impl Node {
 
     /// Logs whose festival arrived after them can be announced now.
     fn classify_waiting_logs(&mut self) {
-        let state = self.replica.state();
+        let replica = &self.replica;
         let known: Vec<_> = self
             .unclassified
             .iter()
-            .filter(|log| state.topic_of_log(**log).is_some())
+            .filter(|log| replica.topic_of_log(**log).is_some())
             .copied()
             .collect();
         for log in known {
