@@ -385,8 +385,8 @@ impl Replica {
         key_pair: &KeyPair,
         operation: &Operation,
     ) -> Result<(Hash, Outcome), IngestError> {
-        let sealing = self.sealing_for(operation);
-        self.publish_sealed(key_pair, operation, sealing)
+        let outgoing = self.outgoing(key_pair, operation, false)?;
+        self.publish_outgoing(key_pair, outgoing)
     }
 
     /// Create a private festival: a new key is made, and every operation in it is sealed. The
@@ -396,13 +396,156 @@ impl Replica {
         key_pair: &KeyPair,
         create: FestivalCreate,
     ) -> Result<(Hash, Outcome), IngestError> {
-        let operation = Operation::FestivalCreate(create);
-        let sealing = match self.sealing_for(&operation) {
-            // A sub-festival or fork of a private festival is private already.
-            Sealing::Public => Sealing::NewTopic(SecretKey::generate()),
-            sealing => sealing,
+        let outgoing = self.outgoing(key_pair, &Operation::FestivalCreate(create), true)?;
+        self.publish_outgoing(key_pair, outgoing)
+    }
+
+    /// Replace private festival `topic`'s key (after removing a member): a new key, sealed to
+    /// each of `members` and to the creator, carrying the old key for the history. Only the
+    /// festival's creator may. Returns the share's entry id.
+    pub fn rotate_festival_key(
+        &mut self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        members: &[PublicKey],
+    ) -> Result<Hash, IngestError> {
+        let outgoing = self.outgoing_key_share(key_pair, topic, members, true)?;
+        Ok(self.publish_outgoing(key_pair, outgoing)?.0)
+    }
+
+    /// Seal private festival `topic`'s current key to `members` (adding them without a link).
+    /// Only the festival's creator may. Returns the share's entry id.
+    pub fn share_festival_key(
+        &mut self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        members: &[PublicKey],
+    ) -> Result<Hash, IngestError> {
+        let outgoing = self.outgoing_key_share(key_pair, topic, members, false)?;
+        Ok(self.publish_outgoing(key_pair, outgoing)?.0)
+    }
+
+    /// Sign, learn and ingest what [`Replica::outgoing`] or [`Replica::outgoing_key_share`]
+    /// made. Returns the entry's id.
+    pub fn publish_outgoing(
+        &mut self,
+        key_pair: &KeyPair,
+        outgoing: Outgoing,
+    ) -> Result<(Hash, Outcome), IngestError> {
+        let entry = self
+            .store
+            .next_entry(key_pair, outgoing.log_id, &outgoing.payload)?;
+        let id = entry.hash();
+        self.learn_outgoing_key(id, &outgoing);
+        let outcome = self.ingest(entry.bytes(), &outgoing.payload)?;
+        Ok((id, outcome))
+    }
+
+    /// An operation's payload and log, as [`Replica::publish`] writes them (sealed in a private
+    /// festival), for a node that signs and stores the entry itself before ingesting it.
+    /// `private` makes a root festival's creation that of a new private festival.
+    pub fn outgoing(
+        &self,
+        key_pair: &KeyPair,
+        operation: &Operation,
+        private: bool,
+    ) -> Result<Outgoing, IngestError> {
+        let plain = operation.encode()?;
+        let author = key_pair.public_key();
+        let log_id = operation
+            .festival()
+            .and_then(|festival| self.state.log_of(author, festival))
+            .unwrap_or_else(|| self.next_log_id(key_pair));
+        let seal = |topic: Option<Topic>, key: &SecretKey| {
+            let sealed = Sealed {
+                topic,
+                key: key.id(),
+                sealed: key.seal(&sealed_aad(&author, topic.as_ref()), &plain),
+            };
+            sealed.encode()
         };
-        self.publish_sealed(key_pair, &operation, sealing)
+        let (payload, key) = match self.sealing_for(operation) {
+            // A new private festival, or a private fork (a sub-festival lives in its parent's
+            // topic, so it is private exactly when the parent is).
+            Sealing::Public
+                if private
+                    && matches!(operation, Operation::FestivalCreate(c) if c.parent.is_none()) =>
+            {
+                let key = SecretKey::generate();
+                (seal(None, &key), Some((None, key)))
+            }
+            Sealing::Public => (plain, None),
+            Sealing::In(topic, key) => (seal(Some(topic), &key), None),
+            Sealing::NewTopic(key) => (seal(None, &key), Some((None, key))),
+        };
+        Ok(Outgoing {
+            payload,
+            log_id,
+            key,
+        })
+    }
+
+    /// A key share of private festival `topic` for `members` (and its creator, `key_pair`), with
+    /// a new key when `rotate`. Only the festival's creator may.
+    pub fn outgoing_key_share(
+        &self,
+        key_pair: &KeyPair,
+        topic: Topic,
+        members: &[PublicKey],
+        rotate: bool,
+    ) -> Result<Outgoing, IngestError> {
+        let author = key_pair.public_key();
+        let start = self
+            .store
+            .get_by_hash(&topic)
+            .filter(|s| s.entry.author() == author && s.entry.seq_num() == 1)
+            .ok_or(PrivateError::NotCreator)?;
+        let current = self
+            .private
+            .keyring
+            .current(&topic)
+            .cloned()
+            .ok_or(PrivateError::NotPrivate)?;
+        let (key, previous) = if rotate {
+            let new = SecretKey::generate();
+            let sealed_old: [u8; PREVIOUS_LEN] = new
+                .seal(&previous_aad(&topic), current.as_bytes())
+                .try_into()
+                .map_err(|_| PrivateError::Malformed("a sealed key is 72 bytes"))?;
+            (new, Some((current.id(), sealed_old)))
+        } else {
+            (current, None)
+        };
+        let mut recipients = vec![author];
+        for member in members {
+            if !recipients.contains(member) {
+                recipients.push(*member);
+            }
+        }
+        if recipients.len() > MAX_WRAPS {
+            return Err(PrivateError::TooManyMembers.into());
+        }
+        let share = KeyShare {
+            topic,
+            key: key.id(),
+            previous,
+            wraps: recipients
+                .iter()
+                .map(|member| wrap(&key, member, topic.as_bytes()))
+                .collect(),
+        };
+        Ok(Outgoing {
+            payload: share.encode(),
+            log_id: start.entry.log_id(),
+            key: Some((Some(topic), key)),
+        })
+    }
+
+    /// Learn the key an outgoing entry with id `id` brings (before ingesting the entry).
+    pub fn learn_outgoing_key(&mut self, id: Hash, outgoing: &Outgoing) {
+        if let Some((topic, key)) = outgoing.new_key(id) {
+            self.private.keyring.add(topic, key.clone());
+        }
     }
 
     fn sealing_for(&self, operation: &Operation) -> Sealing {
@@ -428,126 +571,6 @@ impl Replica {
         }
     }
 
-    fn publish_sealed(
-        &mut self,
-        key_pair: &KeyPair,
-        operation: &Operation,
-        sealing: Sealing,
-    ) -> Result<(Hash, Outcome), IngestError> {
-        let plain = operation.encode()?;
-        let author = key_pair.public_key();
-        let log_id = operation
-            .festival()
-            .and_then(|festival| self.state.log_of(author, festival))
-            .unwrap_or_else(|| self.next_log_id(key_pair));
-        let seal = |topic: Option<Topic>, key: &SecretKey| {
-            let sealed = Sealed {
-                topic,
-                key: key.id(),
-                sealed: key.seal(&sealed_aad(&author, topic.as_ref()), &plain),
-            };
-            sealed.encode()
-        };
-        let (payload, new_topic_key) = match &sealing {
-            Sealing::Public => (plain.clone(), None),
-            Sealing::In(topic, key) => (seal(Some(*topic), key), None),
-            Sealing::NewTopic(key) => (seal(None, key), Some(key.clone())),
-        };
-        let entry = self.store.next_entry(key_pair, log_id, &payload)?;
-        let id = entry.hash();
-        if let Some(key) = new_topic_key {
-            // The new topic is this entry's own id, known only now.
-            self.private.keyring.add(id, key);
-        }
-        let outcome = self.ingest(entry.bytes(), &payload)?;
-        Ok((id, outcome))
-    }
-
-    /// Replace private festival `topic`'s key (after removing a member): a new key, sealed to
-    /// each of `members` and to the creator, carrying the old key for the history. Only the
-    /// festival's creator may. Returns the share's entry id.
-    pub fn rotate_festival_key(
-        &mut self,
-        key_pair: &KeyPair,
-        topic: Topic,
-        members: &[PublicKey],
-    ) -> Result<Hash, IngestError> {
-        let current = self.current_key(topic)?;
-        let new = SecretKey::generate();
-        let sealed_old = new.seal(&previous_aad(&topic), current.as_bytes());
-        let sealed_old: [u8; PREVIOUS_LEN] = sealed_old
-            .try_into()
-            .map_err(|_| PrivateError::Malformed("a sealed key is 72 bytes"))?;
-        self.publish_share(
-            key_pair,
-            topic,
-            new,
-            Some((current.id(), sealed_old)),
-            members,
-        )
-    }
-
-    /// Seal private festival `topic`'s current key to `members` (adding them without a link).
-    /// Only the festival's creator may. Returns the share's entry id.
-    pub fn share_festival_key(
-        &mut self,
-        key_pair: &KeyPair,
-        topic: Topic,
-        members: &[PublicKey],
-    ) -> Result<Hash, IngestError> {
-        let current = self.current_key(topic)?;
-        self.publish_share(key_pair, topic, current, None, members)
-    }
-
-    fn current_key(&self, topic: Topic) -> Result<SecretKey, PrivateError> {
-        self.private
-            .keyring
-            .current(&topic)
-            .cloned()
-            .ok_or(PrivateError::NotPrivate)
-    }
-
-    fn publish_share(
-        &mut self,
-        key_pair: &KeyPair,
-        topic: Topic,
-        key: SecretKey,
-        previous: Option<(KeyId, [u8; PREVIOUS_LEN])>,
-        members: &[PublicKey],
-    ) -> Result<Hash, IngestError> {
-        let author = key_pair.public_key();
-        let start = self
-            .store
-            .get_by_hash(&topic)
-            .filter(|s| s.entry.author() == author && s.entry.seq_num() == 1)
-            .ok_or(PrivateError::NotCreator)?;
-        let log_id = start.entry.log_id();
-        let mut recipients = vec![author];
-        for member in members {
-            if !recipients.contains(member) {
-                recipients.push(*member);
-            }
-        }
-        if recipients.len() > MAX_WRAPS {
-            return Err(PrivateError::TooManyMembers.into());
-        }
-        let share = KeyShare {
-            topic,
-            key: key.id(),
-            previous,
-            wraps: recipients
-                .iter()
-                .map(|member| wrap(&key, member, topic.as_bytes()))
-                .collect(),
-        };
-        let payload = share.encode();
-        let entry = self.store.next_entry(key_pair, log_id, &payload)?;
-        let id = entry.hash();
-        self.private.keyring.add(topic, key);
-        self.ingest(entry.bytes(), &payload)?;
-        Ok(id)
-    }
-
     fn next_log_id(&self, key_pair: &KeyPair) -> u64 {
         let author = key_pair.public_key();
         self.store
@@ -556,6 +579,25 @@ impl Replica {
             .map(|(key, _)| key.log_id + 1)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// A payload made by [`Replica::outgoing`] or [`Replica::outgoing_key_share`], to be signed as
+/// the next entry of log `log_id`.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub payload: Vec<u8>,
+    pub log_id: u64,
+    /// A key the entry brings: of its topic (`None`: the topic the entry opens, its own id).
+    key: Option<(Option<Topic>, SecretKey)>,
+}
+
+impl Outgoing {
+    /// The key this entry brings and the topic it is for, once the entry's id is known.
+    pub fn new_key(&self, id: Hash) -> Option<(Topic, &SecretKey)> {
+        self.key
+            .as_ref()
+            .map(|(topic, key)| (topic.unwrap_or(id), key))
     }
 }
 

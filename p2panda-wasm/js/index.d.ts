@@ -65,6 +65,12 @@ export interface Festival {
   joined: boolean;
   /** Joined but not received from any peer yet: only `id` is known. */
   pending: boolean;
+  /**
+   * End-to-end encrypted: its operations are sealed with a key only members hold (this node
+   * holds it). A festival joined without its key shows as `pending` and `private: false`: this
+   * node stores and relays its entries but cannot read them.
+   */
+  private: boolean;
 }
 
 export interface Resource {
@@ -156,11 +162,36 @@ export class Node {
   readonly publicKey: Hex;
   readonly name: string;
 
-  createFestival(festival: { name: string; description?: string; parent?: Hex }): Promise<Hex>;
+  /**
+   * `private: true` makes an end-to-end encrypted festival (root festivals only; sub-festivals
+   * and forks of a private festival are private too). Share it with `festivalKey`.
+   */
+  createFestival(festival: {
+    name: string;
+    description?: string;
+    parent?: Hex;
+    private?: boolean;
+  }): Promise<Hex>;
   forkFestival(source: Hex, fork: { name: string; description?: string }): Promise<Hex>;
   updateFestival(festival: Hex, changes: { name?: string; description?: string }): Promise<Hex>;
-  /** Replicate a festival someone shared with you (its id). */
-  joinFestival(festival: Hex): Promise<void>;
+  /**
+   * Replicate a festival someone shared with you (its id). For a private festival pass its
+   * `key` (from the invite link's fragment) to read it; without the key this node still stores
+   * and relays it for others.
+   */
+  joinFestival(festival: Hex, key?: Hex): Promise<void>;
+  /**
+   * A private festival's current key (64 hex characters) for invite links, or `null` for a
+   * public one. Put it in the link's `#fragment`: browsers never send fragments to servers.
+   */
+  festivalKey(festival: Hex): Promise<Hex | null>;
+  /** Seal a private festival's key to a member's public key (creator only; `NOT_ALLOWED`). */
+  addMember(festival: Hex, member: Hex): Promise<Hex>;
+  /**
+   * Remove a member from a private festival: a new key, sealed to everyone else who has written
+   * in it, for everything after (creator only). Members who only read need a new link.
+   */
+  removeMember(festival: Hex, member: Hex): Promise<Hex>;
   /** Stop replicating a festival and forget that it was joined (stored entries stay). */
   leaveFestival(festival: Hex): Promise<void>;
   festival(festival: Hex): Promise<Festival | null>;

@@ -37,7 +37,8 @@ export async function openNode(options = {}) {
 
 const METHODS = [
   'createFestival', 'forkFestival', 'updateFestival', 'joinFestival', 'leaveFestival',
-  'festival', 'festivals', 'setProfile', 'profiles', 'problems', 'exportSecretKey',
+  'festival', 'festivals', 'festivalKey', 'addMember', 'removeMember',
+  'setProfile', 'profiles', 'problems', 'exportSecretKey',
   'createResource', 'updateResource', 'deleteResource', 'setPolicy', 'resource', 'resources',
   'ownedBy', 'resourceTimeline',
   'createEvent', 'updateEvent', 'cancelEvent', 'event', 'eventsInRange',

@@ -9,6 +9,7 @@ use p2panda_core::operation::{
     Millis, Operation, PolicyKind, ProfileSet, ResourceCreate, ResourceDelete, ResourceUpdate,
     Timeframe,
 };
+use p2panda_core::secret::SecretKey;
 use wasm_bindgen::JsValue;
 
 use super::shapes::*;
@@ -71,7 +72,13 @@ impl BrowserNode {
                     parent,
                     fork_of: None,
                 });
-                self.write(op).await
+                if input.private && op.festival().is_some() {
+                    return Err(NodeError::InvalidArgument(
+                        "a sub-festival is private exactly when its parent is".into(),
+                    ));
+                }
+                let id = self.publish_as(op, input.private).await?;
+                Ok(JsValue::from_str(&id.to_hex()))
             }
             "forkFestival" => {
                 let source = args.id("source")?;
@@ -100,8 +107,54 @@ impl BrowserNode {
             }
             "joinFestival" => {
                 let festival = args.id("festival")?;
+                let key: Option<String> = args.take("key")?;
+                if let Some(key) = key {
+                    let key = SecretKey::from_hex(&key)
+                        .map_err(|e| NodeError::InvalidArgument(format!("key: {e}")))?;
+                    self.add_festival_key(festival, key).await?;
+                }
                 self.join(festival).await?;
                 Ok(JsValue::UNDEFINED)
+            }
+            "festivalKey" => {
+                let festival = args.id("festival")?;
+                let core = self.core.borrow();
+                let replica = core.node.replica();
+                let topic = replica
+                    .state()
+                    .topic_of_festival(festival)
+                    .unwrap_or(festival);
+                Ok(replica
+                    .private()
+                    .keyring
+                    .current(&topic)
+                    .map_or(JsValue::NULL, |key| JsValue::from_str(&key.to_hex())))
+            }
+            "addMember" | "removeMember" => {
+                let festival = args.id("festival")?;
+                let member = self.key_arg(args, "member")?;
+                let remove = method == "removeMember";
+                let (topic, members) = {
+                    let core = self.core.borrow();
+                    let replica = core.node.replica();
+                    let topic = replica
+                        .state()
+                        .topic_of_festival(festival)
+                        .unwrap_or(festival);
+                    let me = core.node.key_pair().public_key();
+                    let members: Vec<PublicKey> = if remove {
+                        replica
+                            .topic_authors(topic)
+                            .into_iter()
+                            .filter(|author| *author != member && *author != me)
+                            .collect()
+                    } else {
+                        vec![member]
+                    };
+                    (topic, members)
+                };
+                let id = self.share_key(topic, &members, remove).await?;
+                Ok(JsValue::from_str(&id.to_hex()))
             }
             "leaveFestival" => {
                 let festival = args.id("festival")?;
@@ -112,14 +165,17 @@ impl BrowserNode {
                 let id = args.id("festival")?;
                 let core = self.core.borrow();
                 let joined = core.node.topics().contains(&id);
-                match core.node.replica().state().festival(id) {
-                    Some(query) => to_js(&FestivalJs::new(query.info(), joined)),
+                let replica = core.node.replica();
+                let private = replica.is_private(&root_of(replica.state(), id));
+                match replica.state().festival(id) {
+                    Some(query) => to_js(&FestivalJs::new(query.info(), joined, private)),
                     None => Ok(JsValue::NULL),
                 }
             }
             "festivals" => {
                 let core = self.core.borrow();
-                let state = core.node.replica().state();
+                let replica = core.node.replica();
+                let state = replica.state();
                 let topics = core.node.topics();
                 let mut list: Vec<FestivalJs> = state
                     .festival_ids()
@@ -127,12 +183,13 @@ impl BrowserNode {
                     .map(|q| {
                         let info = q.info();
                         let joined = topics.contains(&info.id);
-                        FestivalJs::new(info, joined)
+                        let private = replica.is_private(&root_of(state, info.id));
+                        FestivalJs::new(info, joined, private)
                     })
                     .collect();
                 // Joined festivals not received yet still show, so the app can say "waiting".
                 for topic in topics.iter().filter(|t| state.festival(**t).is_none()) {
-                    list.push(FestivalJs::placeholder(*topic));
+                    list.push(FestivalJs::placeholder(*topic, replica.is_private(topic)));
                 }
                 to_js(&list)
             }

@@ -2,6 +2,7 @@
 
 use p2panda_core::festival::Rejection;
 use p2panda_core::operation::OperationError;
+use p2panda_core::private::PrivateError;
 use p2panda_core::replica::IngestError;
 use p2panda_core::store::StoreError as LogStoreError;
 
@@ -51,6 +52,11 @@ impl ErrorCode for NodeError {
             NodeError::Rejected(_) => "OPERATION_REJECTED",
             NodeError::Ingest(IngestError::Store(LogStoreError::Frozen(_)))
             | NodeError::Ingest(IngestError::Store(LogStoreError::Fork { .. })) => "LOG_FROZEN",
+            NodeError::Ingest(IngestError::Private(PrivateError::NotCreator)) => "NOT_ALLOWED",
+            NodeError::Ingest(IngestError::Private(PrivateError::NotPrivate)) => "NOT_PRIVATE",
+            NodeError::Ingest(IngestError::Private(PrivateError::TooManyMembers)) => {
+                "TOO_MANY_MEMBERS"
+            }
             NodeError::Ingest(_) => "INVALID_ENTRY",
             NodeError::UnknownMethod(_) => "UNKNOWN_METHOD",
             NodeError::Closed => "NODE_CLOSED",

@@ -26,7 +26,8 @@ use p2panda_core::identity::KeyPair;
 use p2panda_core::identity::PublicKey;
 use p2panda_core::log::Entry;
 use p2panda_core::operation::{FestivalId, Operation};
-use p2panda_core::replica::Replica;
+use p2panda_core::replica::{Outgoing, Replica};
+use p2panda_core::secret::SecretKey;
 use p2panda_core::small_map::SmallSet;
 use p2panda_core::store::{ForkEvidence, LogKey};
 use p2panda_core::sync::{self, Event, PeerId, SyncError};
@@ -134,6 +135,11 @@ impl BrowserNode {
             let evidence = fork_evidence(&replica, saved)?;
             replica.restore_fork_evidence(&evidence).map_err(corrupt)?;
         }
+        // Keys after the entries: what waits for them opens now (and shares open in Node::new).
+        for (topic, key) in store.festival_keys().await? {
+            let topic = Hash::from_bytes(&topic).map_err(corrupt)?;
+            replica.add_festival_key(topic, SecretKey::from_bytes(key));
+        }
         let mut node = sync::Node::new(key_pair, replica, sync::Config::default());
         for topic in store.festivals().await? {
             node.join(Hash::from_bytes(&topic).map_err(corrupt)?);
@@ -177,21 +183,27 @@ impl BrowserNode {
 
     /// Write an operation as this node's user: to disk, then into the replica, then to peers.
     pub(crate) async fn publish(&self, operation: Operation) -> Result<Hash, NodeError> {
+        self.publish_as(operation, false).await
+    }
+
+    /// Publish `operation`; with `private`, a root festival's creation makes a private festival
+    /// (sealed with a new key). Operations in a private festival are sealed in any case.
+    pub(crate) async fn publish_as(
+        &self,
+        operation: Operation,
+        private: bool,
+    ) -> Result<Hash, NodeError> {
         let _turn = self.write_turn.lock().await;
         self.check_open()?;
         operation.validate()?;
-        let payload = operation.encode()?;
-        let entry = self.sign_next(&operation, &payload)?;
-        self.store
-            .put_entries(&[stored_entry(&entry, &payload)])
-            .await?;
-
-        let id = entry.hash();
-        let outcome = {
-            let mut core = self.core.borrow_mut();
+        let outgoing = {
+            let core = self.core.borrow();
             core.node
-                .update(|replica, _| replica.ingest(entry.bytes(), &payload))?
+                .replica()
+                .outgoing(core.node.key_pair(), &operation, private)?
         };
+        let (entry, outcome) = self.write_outgoing(outgoing).await?;
+        let id = entry.hash();
         if let Operation::FestivalCreate(create) = &operation {
             if create.parent.is_none() {
                 self.join(id).await?;
@@ -212,29 +224,77 @@ impl BrowserNode {
         }
     }
 
-    /// Sign `payload` as the next entry of the log `operation` belongs in (a new log for a new
-    /// festival), the way `Replica::publish` chooses it.
-    fn sign_next(&self, operation: &Operation, payload: &[u8]) -> Result<Entry, NodeError> {
-        let core = self.core.borrow();
-        let replica = core.node.replica();
-        let key_pair = core.node.key_pair();
-        let me = key_pair.public_key();
-        let log_id = operation
-            .festival()
-            .and_then(|festival| replica.state().log_of(me, festival))
-            .unwrap_or_else(|| {
-                replica
-                    .store()
-                    .heights()
-                    .filter(|(key, _)| key.author == me)
-                    .map(|(key, _)| key.log_id + 1)
-                    .max()
-                    .unwrap_or(0)
+    /// Sign what the replica made ready, keep the key it brings and the entry (in that order:
+    /// an entry on disk without its key would be unreadable after a reload), then ingest it.
+    async fn write_outgoing(&self, outgoing: Outgoing) -> Result<(Entry, Outcome), NodeError> {
+        let entry = {
+            let core = self.core.borrow();
+            core.node
+                .replica()
+                .store()
+                .next_entry(core.node.key_pair(), outgoing.log_id, &outgoing.payload)
+                .map_err(|e| NodeError::from(p2panda_core::replica::IngestError::Store(e)))?
+        };
+        let id = entry.hash();
+        if let Some((topic, key)) = outgoing.new_key(id) {
+            self.store
+                .save_festival_key(topic.as_bytes(), key.as_bytes())
+                .await?;
+        }
+        self.store
+            .put_entries(&[stored_entry(&entry, &outgoing.payload)])
+            .await?;
+        let outcome = self.core.borrow_mut().node.update(|replica, _| {
+            replica.learn_outgoing_key(id, &outgoing);
+            replica.ingest(entry.bytes(), &outgoing.payload)
+        })?;
+        Ok((entry, outcome))
+    }
+
+    /// Share a private festival's key with `members` (`rotate`: a new key, for removing someone
+    /// not among them). Only its creator may.
+    pub(crate) async fn share_key(
+        &self,
+        topic: Topic,
+        members: &[PublicKey],
+        rotate: bool,
+    ) -> Result<Hash, NodeError> {
+        let _turn = self.write_turn.lock().await;
+        self.check_open()?;
+        let outgoing = {
+            let core = self.core.borrow();
+            core.node
+                .replica()
+                .outgoing_key_share(core.node.key_pair(), topic, members, rotate)?
+        };
+        let (entry, _) = self.write_outgoing(outgoing).await?;
+        self.pump();
+        self.send(Out::Changed {
+            festivals: self.with_ancestors([topic]),
+        });
+        Ok(entry.hash())
+    }
+
+    /// Learn a private festival's key (from an invite link) and keep it.
+    pub(crate) async fn add_festival_key(
+        &self,
+        topic: Topic,
+        key: SecretKey,
+    ) -> Result<(), NodeError> {
+        self.store
+            .save_festival_key(topic.as_bytes(), key.as_bytes())
+            .await?;
+        let opened = self
+            .core
+            .borrow_mut()
+            .node
+            .update(|replica, _| replica.add_festival_key(topic, key));
+        if opened > 0 {
+            self.send(Out::Changed {
+                festivals: self.with_ancestors([topic]),
             });
-        replica
-            .store()
-            .next_entry(key_pair, log_id, payload)
-            .map_err(|e| NodeError::from(p2panda_core::replica::IngestError::Store(e)))
+        }
+        Ok(())
     }
 
     /// Replicate a festival (a root festival or a fork) from now on, and remember that.

@@ -247,6 +247,9 @@ pub(crate) struct FestivalInput {
     pub description: String,
     #[cfg_attr(test, serde(default))]
     pub parent: Option<String>,
+    /// A private festival (end-to-end encrypted); only for root festivals.
+    #[cfg_attr(test, serde(default))]
+    pub private: bool,
 }
 
 impl FromJs for FestivalInput {
@@ -256,6 +259,7 @@ impl FromJs for FestivalInput {
             name: fields.required("name")?,
             description: fields.optional("description")?.unwrap_or_default(),
             parent: fields.optional("parent")?.flatten(),
+            private: fields.optional("private")?.unwrap_or(false),
         })
     }
 }
@@ -491,10 +495,12 @@ pub(crate) struct FestivalJs {
     joined: bool,
     /// Joined but not received from any peer yet: only the id is known.
     pending: bool,
+    /// End-to-end encrypted: its operations are sealed with a key only members have.
+    private: bool,
 }
 
 impl FestivalJs {
-    pub fn new(info: FestivalInfo, joined: bool) -> Self {
+    pub fn new(info: FestivalInfo, joined: bool, private: bool) -> Self {
         FestivalJs {
             id: hex_of(&info.id),
             name: info.name,
@@ -505,11 +511,13 @@ impl FestivalJs {
             sub_festivals: info.sub_festivals.iter().map(hex_of).collect(),
             joined,
             pending: false,
+            private,
         }
     }
 
-    /// A joined festival whose creation has not arrived yet.
-    pub fn placeholder(id: Hash) -> Self {
+    /// A joined festival whose creation has not arrived yet (or, when `private`, whose key is
+    /// known but nothing readable has arrived).
+    pub fn placeholder(id: Hash, private: bool) -> Self {
         FestivalJs {
             id: hex_of(&id),
             name: String::new(),
@@ -520,6 +528,7 @@ impl FestivalJs {
             sub_festivals: Vec::new(),
             joined: true,
             pending: true,
+            private,
         }
     }
 }
@@ -536,6 +545,7 @@ impl ToJs for FestivalJs {
             ("subFestivals", self.sub_festivals.to_js()),
             ("joined", self.joined.into()),
             ("pending", self.pending.into()),
+            ("private", self.private.into()),
         ])
     }
 }

@@ -32,7 +32,7 @@ pub use restore::RestoreTimings;
 use codec::Position;
 use error::is_named;
 use lock::{LockGuard, Wait};
-use schema::{ENTRIES, FESTIVALS, FORK_EVIDENCE, META, SECRET_KEY};
+use schema::{ENTRIES, FESTIVALS, FESTIVAL_KEYS, FORK_EVIDENCE, META, SECRET_KEY};
 
 /// Length of a festival (topic) id: a BLAKE2b-512 hash of the entry that created it.
 pub const FESTIVAL_ID_LEN: usize = 64;
@@ -326,6 +326,58 @@ impl Store {
         let (tx, store) = self.store(FESTIVALS, IdbTransactionMode::Readwrite)?;
         let put = store.put_with_key(&JsValue::TRUE, &Uint8Array::from(&id[..]));
         self.write(&tx, put).await
+    }
+
+    /// The private festivals' keys saved with [`Store::save_festival_key`]: (topic, key).
+    pub async fn festival_keys(
+        &self,
+    ) -> Result<Vec<([u8; FESTIVAL_ID_LEN], [u8; 32])>, StoreError> {
+        let (_tx, store) = self.store(META, IdbTransactionMode::Readonly)?;
+        let value = idb::request(&req(store.get(&FESTIVAL_KEYS.into()))?).await?;
+        if value.is_undefined() {
+            return Ok(Vec::new());
+        }
+        let bytes = value
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| StoreError::Corrupt("festival keys are not binary".into()))?
+            .to_vec();
+        if bytes.len() % (FESTIVAL_ID_LEN + 32) != 0 {
+            return Err(StoreError::Corrupt(
+                "festival keys have a partial record".into(),
+            ));
+        }
+        Ok(bytes
+            .chunks_exact(FESTIVAL_ID_LEN + 32)
+            .map(|record| {
+                let (topic, key) = record.split_at(FESTIVAL_ID_LEN);
+                let mut pair = ([0; FESTIVAL_ID_LEN], [0; 32]);
+                pair.0.copy_from_slice(topic);
+                pair.1.copy_from_slice(key);
+                pair
+            })
+            .collect())
+    }
+
+    /// Keep a private festival's key (idempotent); resolves once committed.
+    pub async fn save_festival_key(
+        &self,
+        topic: &[u8; FESTIVAL_ID_LEN],
+        key: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        let mut all = self.festival_keys().await?;
+        if all.iter().any(|(t, k)| t == topic && k == key) {
+            return Ok(());
+        }
+        all.push((*topic, *key));
+        let bytes: Vec<u8> = all
+            .iter()
+            .flat_map(|(t, k)| t.iter().chain(k))
+            .copied()
+            .collect();
+        let (tx, store) = self.store(META, IdbTransactionMode::Readwrite)?;
+        let value = Uint8Array::from(&bytes[..]);
+        self.write(&tx, store.put_with_key(&value, &FESTIVAL_KEYS.into()))
+            .await
     }
 
     /// Forget a festival (idempotent).

@@ -22,6 +22,10 @@ pub(crate) const FESTIVALS: &str = "festivals";
 
 /// Key in [`META`] of the node's 32 secret key bytes.
 pub(crate) const SECRET_KEY: &str = "secret_key";
+/// Private festivals' keys this node was given (invite links) or made: one value of
+/// `topic (64) ‖ key (32)` records. Keys that came in key shares are not kept here: they are
+/// opened again from the stored shares.
+pub(crate) const FESTIVAL_KEYS: &str = "festival_keys";
 
 /// Create whatever object stores are missing. Runs inside `upgradeneeded`; future schema
 /// versions migrate here, keyed on `old_version`.

@@ -215,11 +215,12 @@ fn results_write_like_serde() {
         sub_festivals: vec!["s1".into(), "s2".into()],
         joined: true,
         pending: false,
+        private: parent.is_some(),
     };
     writes_like_serde(&vec![
         festival(None),
         festival(Some("p")),
-        FestivalJs::placeholder(Hash::digest(b"f")),
+        FestivalJs::placeholder(Hash::digest(b"f"), true),
     ]);
     let resources: Vec<ResourceJs> = [location(true), location(false), KindJs::Item, KindJs::Skill]
         .into_iter()
