@@ -22,6 +22,13 @@ pub struct LogKey {
     pub log_id: u64,
 }
 
+/// `log <id> of <author hex>`, for error messages.
+impl std::fmt::Display for LogKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "log {} of {}", self.log_id, self.author)
+    }
+}
+
 /// A verified entry with its payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {

@@ -62,3 +62,16 @@ pub(crate) fn invalid_argument(message: &str) -> JsValue {
     );
     js_error.into()
 }
+
+/// Text for a thrown JS value that is not an `Error` (a string as it is, anything else as
+/// `String(value)`). Not `{:?}`: `JsValue`'s `Debug` brings a debug printer into the glue.
+pub(crate) fn js_text(value: &JsValue) -> String {
+    value.as_string().unwrap_or_else(|| string_of(value))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// JavaScript's `String(value)`.
+    #[wasm_bindgen(js_name = String)]
+    fn string_of(value: &JsValue) -> String;
+}

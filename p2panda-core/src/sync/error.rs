@@ -26,9 +26,9 @@ pub enum SyncError {
     OutOfTurn(&'static str),
     #[error("peer sent {sent} bytes with {credit} bytes of credit")]
     CreditExceeded { sent: usize, credit: u64 },
-    #[error("peer sent entries of {log:?} that were not asked for")]
+    #[error("peer sent entries of {log} that were not asked for")]
     Unrequested { log: LogKey },
-    #[error("peer asked for {log:?}, which it was not offered")]
+    #[error("peer asked for {log}, which it was not offered")]
     NotOffered { log: LogKey },
     #[error("peer sent an entry of a festival this session does not share")]
     OutsideTopics { log: LogKey },

@@ -70,7 +70,7 @@ pub fn from_dom_error(error: &JsValue) -> StoreError {
 /// The `name` and `message` of a JS error object, or its debug text for anything else.
 pub(crate) fn name_and_message(error: &JsValue) -> (String, String) {
     if !error.is_object() {
-        return ("Error".into(), format!("{error:?}"));
+        return ("Error".into(), crate::error::js_text(error));
     }
     let field = |key: &str| {
         Reflect::get(error, &JsValue::from_str(key))

@@ -203,7 +203,7 @@ impl Inner {
         if self.dc.borrow().is_some() || dc.label() != LABEL {
             let label = dc.label();
             dc.close();
-            self.violation(format!("an unexpected data channel {label:?}"));
+            self.violation(format!("an unexpected data channel \"{label}\""));
             return;
         }
         self.attach(dc);
@@ -241,7 +241,12 @@ impl Inner {
                 | RtcPeerConnectionState::Disconnected
                 | RtcPeerConnectionState::Closed
         ) {
-            self.shutdown(LinkError::Failed(format!("connection {state:?}")));
+            let state = match state {
+                RtcPeerConnectionState::Failed => "failed",
+                RtcPeerConnectionState::Disconnected => "disconnected",
+                _ => "closed",
+            };
+            self.shutdown(LinkError::Failed(format!("connection {state}")));
         }
     }
 
