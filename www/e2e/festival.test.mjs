@@ -9,6 +9,8 @@
 //      Bo and Cy see the grant arrive live.
 //   3. Bo works offline, creates an event, comes back: all three converge; a reload keeps it all.
 //   4. Ada forks the festival: fork and original diverge without touching each other.
+// A separate world then checks private festivals: the form's choice, the "Private" badges, an
+// invite link that carries the key, and a member removed by the organiser.
 // Screenshots of the main views land in www/e2e/artifacts/.
 //
 // Run (inside a loopback-only network namespace, see README.md):
@@ -412,5 +414,99 @@ describe('festival planning with three users', { timeout: 240_000 }, () => {
     await ada.page.locator(`${sel('tab-resources')}[aria-current="page"]`).waitFor();
     await ada.page.locator(sel('resource-item', { resource: kettle })).waitFor({ state: 'detached' });
     await ada.page.locator(sel('resource-item', { resource: ids.stage })).waitFor();
+  });
+});
+
+describe('a private festival', { timeout: 90_000 }, () => {
+  let world;
+  let ada;
+  let bo;
+  const scenario = (name, body) => test(name, () => withFailureShots(() => [ada, bo], name, body));
+
+  before(async () => {
+    world = await startWorld();
+    ada = await newUser(world.browser, 'ada');
+    bo = await newUser(world.browser, 'bo');
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  scenario('Ada makes it private, Bo reads it through the link with the key, Ada removes him', async () => {
+    const NAME = 'Night Market';
+    await ada.page.goto(`${world.app}#/`);
+    await setName(ada, 'Ada');
+    await ada.id('festival-new').click();
+    await ada.id('festival-name').fill(NAME);
+    // Public is the default; private is one explained click away.
+    assert.equal(await ada.id('festival-public').isChecked(), true);
+    await ada.id('festival-private').check();
+    assert.match(await ada.id('festival-kind-choice').textContent(), /relay it see only ciphertext/);
+    await ada.id('festival-submit').click();
+    await ada.id('festival-title').filter({ hasText: NAME }).waitFor();
+    const festival = await ada.id('festival-screen').getAttribute('data-festival');
+    const badge = ada.page.locator(`.festival-head ${sel('festival-kind', { kind: 'private' })}`);
+    assert.equal((await badge.textContent()).trim(), 'Private');
+
+    await openTab(ada, 'resources');
+    await ada.id('resource-new').click();
+    await ada.id('resource-name-input').fill('Lantern stall');
+    await ada.id('resource-kind-item').check();
+    await ada.id('resource-submit').click();
+    await ada.id('resource-name').filter({ hasText: 'Lantern stall' }).waitFor();
+    const stall = await ada.id('resource-page').getAttribute('data-resource');
+
+    await ada.id('nav-home').click();
+    await ada.page.locator(sel('festival-item', { festival })).locator(sel('festival-kind', { kind: 'private' })).waitFor();
+
+    // The link carries the key in its fragment, with a warning next to it.
+    await ada.page.locator(sel('festival-item', { festival })).getByTestId('festival-link').click();
+    await openTab(ada, 'about');
+    const invite = await ada.id('invite-link').inputValue();
+    const [, key] = invite.match(new RegExp(`#/join/${festival}\\?key=([0-9a-f]{64})$`)) ?? [];
+    assert.ok(key, invite);
+    await ada.id('invite-warning').filter({ hasText: 'Anyone with this link can read the festival' }).waitFor();
+
+    // Bo opens it: the festival and Ada's resource arrive and can be read. No request he
+    // makes carries the key, and it leaves his address bar once he has joined.
+    const requested = [];
+    bo.page.on('request', (request) => requested.push(request.url()));
+    bo.page.on('websocket', (socket) => requested.push(socket.url()));
+    await bo.page.goto(invite);
+    await bo.id('name-prompt').waitFor();
+    await setName(bo, 'Bo');
+    await bo.id('festival-title').filter({ hasText: NAME }).waitFor({ timeout: SYNC_TIMEOUT });
+    await bo.page.locator(`.festival-head ${sel('festival-kind', { kind: 'private' })}`).waitFor();
+    await openTab(bo, 'resources');
+    await bo.page.locator(sel('resource-item', { resource: stall }), { hasText: 'Lantern stall' }).waitFor({ timeout: SYNC_TIMEOUT });
+    await shot(bo.page, 'private-festival');
+    assert.ok(!bo.page.url().includes(key), bo.page.url());
+    assert.ok(requested.length > 0 && requested.every((url) => !url.includes(key)), requested.join('\n'));
+
+    // Ada removes Bo (once his name arrived): the festival gets a new key, so a new link.
+    await openTab(ada, 'people');
+    const boKey = await bo.id('my-avatar').getAttribute('data-key');
+    const boItem = ada.page.locator(sel('person-item', { author: boKey }), { hasText: 'Bo' });
+    await boItem.waitFor({ timeout: SYNC_TIMEOUT });
+    await boItem.getByTestId('member-remove').click();
+    await boItem.getByText('They keep what they could read before').waitFor();
+    await boItem.getByTestId('member-remove-confirm').click();
+    await boItem.getByTestId('member-removed').waitFor();
+    await openTab(ada, 'about');
+    await eventually(
+      ada.page,
+      (old) => {
+        const link = document.querySelector('[data-testid="invite-link"]')?.value ?? '';
+        return /\?key=[0-9a-f]{64}$/.test(link) && !link.endsWith(old);
+      },
+      key,
+      10_000,
+    );
+
+    for (const user of [ada, bo]) {
+      assert.deepEqual(user.errors, [], `${user.label}: uncaught page errors`);
+      assert.equal(await user.id('error-badge').getAttribute('data-count'), '0', `${user.label}: background errors`);
+    }
   });
 });

@@ -13,7 +13,7 @@ import { ErrorLog } from './components/ErrorLog';
 import { DisplayNameForm } from './components/DisplayNameForm';
 import { Home } from './screens/Home';
 import { FestivalForm } from './screens/FestivalForm';
-import { Join } from './screens/Join';
+import { BadInvite, Join } from './screens/Join';
 import { Settings } from './screens/Settings';
 import { Bench } from './screens/Bench';
 import { FestivalShell } from './screens/festival/FestivalShell';
@@ -98,7 +98,9 @@ function Screen({ route }: { route: Route }) {
     case 'bench':
       return <Bench />;
     case 'join':
-      return <Join key={route.festival} festival={route.festival} />;
+      return <Join key={`${route.festival}-${route.key ?? ''}`} festival={route.festival} festivalKey={route.key} />;
+    case 'bad-invite':
+      return <BadInvite error={route.error} />;
     case 'festival-new':
       return <FestivalForm key={route.parent ?? 'new'} mode={route.parent ? { kind: 'sub', parent: route.parent } : { kind: 'new' }} />;
     case 'festival-fork':

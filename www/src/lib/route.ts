@@ -1,5 +1,5 @@
 // Hash routes (`#/festival/<id>/schedule`): they survive any static host, no server rewrites.
-import { parseInvite } from './invite';
+import { joinFragment, parseInvite, type InviteError } from './invite';
 
 export type FestivalTab = 'schedule' | 'resources' | 'events' | 'inbox' | 'people' | 'problems' | 'about';
 export const FESTIVAL_TABS: FestivalTab[] = [
@@ -16,7 +16,10 @@ export type Route =
   | { page: 'home' }
   | { page: 'settings' }
   | { page: 'bench' }
-  | { page: 'join'; festival: string; extra: string }
+  /** Open an invite: `key` is the private festival's key from the link (null: none in it). */
+  | { page: 'join'; festival: string; key: string | null }
+  /** A `#/join/…` address that is not a usable invite (e.g. a key cut short in copying). */
+  | { page: 'bad-invite'; path: string; error: InviteError }
   | { page: 'festival-new'; parent?: string }
   | { page: 'festival-fork'; festival: string }
   | { page: 'festival'; festival: string; tab: FestivalTab }
@@ -43,10 +46,10 @@ export function parseRoute(hash: string): Route {
     case 'new':
       return { page: 'festival-new' };
     case 'join': {
-      const invite = parseInvite('#' + hash.replace(/^#/, ''));
-      return invite
-        ? { page: 'join', festival: invite.festival, extra: invite.extra }
-        : { page: 'not-found', path };
+      const parsed = parseInvite('#' + hash.replace(/^#/, ''));
+      return parsed.ok
+        ? { page: 'join', festival: parsed.invite.festival, key: parsed.invite.key }
+        : { page: 'bad-invite', path, error: parsed.error };
     }
     case 'festival': {
       if (!id || !HEX.test(id)) break;
@@ -83,7 +86,7 @@ export function href(route: Route): string {
     case 'bench':
       return '#/bench';
     case 'join':
-      return `#/join/${route.festival}${route.extra}`;
+      return `#${joinFragment(route.festival, route.key)}`;
     case 'festival-new':
       return route.parent ? `#/festival/${route.parent}/new-sub` : '#/new';
     case 'festival-fork':
@@ -102,6 +105,7 @@ export function href(route: Route): string {
       return `#/festival/${route.festival}/new-event`;
     case 'event-edit':
       return `#/festival/${route.festival}/event/${route.event}/edit`;
+    case 'bad-invite':
     case 'not-found':
       return `#/${route.path}`;
   }

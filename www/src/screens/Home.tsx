@@ -5,10 +5,11 @@ import type { Festival } from 'p2panda';
 import { useFestivals } from '../node/FestivalsContext';
 import { useApp } from '../node/NodeContext';
 import { href } from '../lib/route';
-import { parseInvite } from '../lib/invite';
+import { inviteErrorText, parseInvite } from '../lib/invite';
 import { navigate } from '../hooks/useRoute';
 import { DisplayNameForm } from '../components/DisplayNameForm';
 import { Field } from '../components/Field';
+import { KindBadge } from '../components/KindBadge';
 import { compareNames } from '../lib/sort';
 
 /** Joined festivals as roots, each with the sub-festivals known locally beneath it. */
@@ -65,6 +66,7 @@ export function Home() {
                   {depth > 0 && <span aria-hidden="true">↳ </span>}
                   {festival.pending ? <em>Joining {festival.id.slice(0, 10)}…</em> : festival.name}
                 </a>
+                <KindBadge festival={festival} />{' '}
                 {festival.pending && (
                   <span className="badge badge-wait" data-testid="festival-pending">
                     waiting for peers
@@ -87,12 +89,12 @@ function JoinForm() {
   const [error, setError] = useState<string | undefined>();
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const invite = parseInvite(text);
-    if (!invite) {
-      setError('That is not an invite link or festival id. Paste the whole link you were sent.');
+    const parsed = parseInvite(text);
+    if (!parsed.ok) {
+      setError(inviteErrorText(parsed.error));
       return;
     }
-    navigate({ page: 'join', festival: invite.festival, extra: invite.extra });
+    navigate({ page: 'join', festival: parsed.invite.festival, key: parsed.invite.key });
   };
   return (
     <section className="card">

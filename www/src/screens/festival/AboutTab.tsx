@@ -10,6 +10,7 @@ import { ActionError, Field } from '../../components/Field';
 import { InviteBox } from '../../components/InviteBox';
 import { Person } from '../../components/Person';
 import { LeaveButton } from './LeaveButton';
+import { KindBadge } from '../../components/KindBadge';
 
 export function AboutTab() {
   const node = useNode();
@@ -41,6 +42,12 @@ export function AboutTab() {
             <p data-testid="festival-description-text">{festival.description || <span className="muted">No description.</span>}</p>
             <p>
               Created by <Person author={festival.creator} name={nameOf(festival.creator)} />
+            </p>
+            <p data-testid="festival-privacy" data-kind={festival.private ? 'private' : 'public'}>
+              <KindBadge festival={festival} />{' '}
+              {festival.private
+                ? 'End-to-end encrypted: only people with the invite link can read it. Peers and servers that relay it see only ciphertext.'
+                : 'Anyone with the invite link or the festival’s id can read it, and so can peers and servers that relay it.'}
             </p>
             {festival.forkOf && (
               <p data-testid="festival-fork-of">

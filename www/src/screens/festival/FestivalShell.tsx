@@ -18,6 +18,7 @@ import { ResourceForm } from '../ResourceForm';
 import { EventPage } from '../EventPage';
 import { EventForm } from '../EventForm';
 import { PendingFestival } from './PendingFestival';
+import { KindBadge } from '../../components/KindBadge';
 
 type FestivalRoute = Extract<Route, { festival: string }>;
 
@@ -46,7 +47,7 @@ export function FestivalShell({ route }: { route: FestivalRoute }) {
         <h1>Festival not found</h1>
         <p>
           This browser hasn’t joined <code className="break">{id}</code>. If someone shared it with you, open their
-          invite link, or <a href={href({ page: 'join', festival: id, extra: '' })} data-testid="festival-join-now">join it now</a>.
+          invite link, or <a href={href({ page: 'join', festival: id, key: null })} data-testid="festival-join-now">join it now</a>.
         </p>
       </section>
     );
@@ -65,7 +66,10 @@ export function FestivalShell({ route }: { route: FestivalRoute }) {
             ↑ {parent?.name ?? 'Parent festival'}
           </a>
         )}
-        <h1 data-testid="festival-title">{festival.name}</h1>
+        <div className="festival-title-row">
+          <h1 data-testid="festival-title">{festival.name}</h1>
+          <KindBadge festival={festival} />
+        </div>
       </div>
       <nav className="tabs" aria-label="Festival sections">
         {(Object.keys(TAB_LABEL) as FestivalTab[]).map((t) => (

@@ -1,12 +1,14 @@
 // A festival joined by link whose data hasn't arrived: say so, show sync state, allow leaving.
 import { useFestival } from '../../node/FestivalScope';
+import { useNode } from '../../node/NodeContext';
 import { useSync } from '../../node/SyncContext';
 import { PeerList } from '../../components/PeerList';
 import { InviteBox } from '../../components/InviteBox';
 import { LeaveButton } from './LeaveButton';
 
 export function PendingFestival() {
-  const { id, nameOf } = useFestival();
+  const node = useNode();
+  const { id, festival, nameOf } = useFestival();
   const { view } = useSync();
   return (
     <div className="stack" data-testid="festival-pending-screen" data-festival={id}>
@@ -21,6 +23,14 @@ export function PendingFestival() {
             : 'You joined this festival. Its plans arrive as soon as someone who has them is online at the same time (the person who invited you, for example). Keep this page open.'}
         </p>
         <p className="muted small"><code className="break">{id}</code></p>
+        {!festival?.private && (
+          // Without a key a private festival never opens here: say what helps.
+          <p className="small" data-testid="pending-no-key">
+            If this festival is private and your link had no key, it can’t open in this browser. Ask the organiser for a
+            new invite link, or send them your public key so they can add you:{' '}
+            <code className="break" data-testid="pending-my-key">{node.publicKey}</code>
+          </p>
+        )}
         <InviteBox festival={id} />
         <LeaveButton />
       </section>
