@@ -49,6 +49,7 @@ in_loopback_namespace() {
 
 # Build first, with network access, so the namespaced run only executes.
 native_tests() {
+    # Includes p2panda-s3's mailbox tests: each starts an s3s-fs server in-process on 127.0.0.1.
     cargo test --workspace --no-run || return 1
     in_loopback_namespace cargo test --offline --workspace
 }

@@ -33,6 +33,7 @@ pub mod festival;
 pub mod hash;
 pub mod identity;
 pub mod log;
+pub mod mailbox;
 pub mod operation;
 pub mod policy;
 pub mod private;
