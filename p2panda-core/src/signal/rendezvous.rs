@@ -1,7 +1,6 @@
 //! The rendezvous's room logic, sans-IO: bytes from a connection in, messages for connections out.
 //! It holds current membership and nothing else; a disconnect erases every trace of a connection.
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use crate::small_map::SmallMap;
@@ -37,11 +36,12 @@ impl<C> Handled<C> {
 /// Re-sending the same `Join` is allowed and just lists the peers again.
 #[derive(Debug, Clone)]
 pub struct Rendezvous<C> {
-    rooms: BTreeMap<Room, Members<C>>,
+    // Sorted vectors (`small_map`), also on a server: it holds at most its connection limit of
+    // connections in at most `MAX_ROOMS_PER_CONNECTION` rooms each, so a new room or connection
+    // shifts at most a few megabytes; B-trees here cost every browser node ~6 KB gzipped.
+    rooms: SmallMap<Room, Members<C>>,
     /// The rooms each connection is in, with its session there. Only connections in a room.
-    /// (Rooms and connections are many on a server, so B-trees; a room's members and a
-    /// connection's rooms are bounded by the limits, so small sorted vectors.)
-    connections: BTreeMap<C, SmallMap<Room, SessionId>>,
+    connections: SmallMap<C, SmallMap<Room, SessionId>>,
     /// Orders joins within a room; says nothing about who joined.
     next_join: u64,
 }
@@ -61,8 +61,8 @@ impl<C: Copy + Ord + Debug> Default for Rendezvous<C> {
 impl<C: Copy + Ord + Debug> Rendezvous<C> {
     pub fn new() -> Self {
         Rendezvous {
-            rooms: BTreeMap::new(),
-            connections: BTreeMap::new(),
+            rooms: SmallMap::new(),
+            connections: SmallMap::new(),
             next_join: 0,
         }
     }
@@ -157,13 +157,15 @@ impl<C: Copy + Ord + Debug> Rendezvous<C> {
         let reply = self.peers(room, peer);
         let order = self.next_join;
         self.next_join += 1;
-        let members = self.rooms.entry(room).or_insert_with(|| Members {
+        let members = self.rooms.get_or_insert_with(room, || Members {
             by_peer: SmallMap::new(),
             by_join: SmallMap::new(),
         });
         members.by_peer.insert(peer, (conn, order));
         members.by_join.insert(order, peer);
-        self.connections.entry(conn).or_default().insert(room, peer);
+        self.connections
+            .get_or_insert_with(conn, SmallMap::new)
+            .insert(room, peer);
         Ok(vec![(conn, reply)])
     }
 
