@@ -61,7 +61,7 @@ browser_tests() {
 
 # The browser package, the rendezvous server and the native node the browser tests talk to.
 build_for_browser_tests() {
-    ./scripts/build-wasm.sh && cargo build -p p2panda-rendezvous -p p2panda-tests --bins
+    ./scripts/build-wasm.sh && cargo build -p p2panda-rendezvous -p p2panda-node --bins
 }
 
 # Playwright drives headless Chromium against pages served from 127.0.0.1, inside the namespace.
@@ -92,7 +92,7 @@ package_tests() {
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, native, all targets)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (p2panda-wasm, wasm32)" cargo clippy -p p2panda-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
-step "native tests (unit, property, conformance, simulation, WebRTC)" native_tests
+step "native tests (unit, property, conformance, simulation, WebRTC, p2panda-node kill/restart)" native_tests
 step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WASM_TARGET"
 step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
 step "build the npm package, rendezvous and native node" build_for_browser_tests

@@ -134,9 +134,9 @@ export async function startRendezvous(port = 0) {
   };
 }
 
-/** The native node (tests crate), talking JSON lines. */
+/** The native node (p2panda-node crate), talking JSON lines. */
 export async function startNativeNode(args) {
-  const binary = join(ROOT, 'target', 'debug', 'p2panda-native-node');
+  const binary = join(ROOT, 'target', 'debug', 'p2panda-node');
   const run = spawnReading(binary, args, /"ready"/);
   const ready = JSON.parse(await run.ready);
   const send = (command) => run.child.stdin.write(JSON.stringify(command) + '\n');

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use p2panda_core::identity::KeyPair;
 use p2panda_core::replica::Replica;
-use p2panda_tests::native_peer::{connect, wait_until, NativePeer};
+use p2panda_node::native_peer::{connect, wait_until, NativePeer};
 use p2panda_tests::workload::{bench_size, festival, raw_bytes};
 
 const AUTHORS: usize = 50;

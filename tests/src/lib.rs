@@ -1,8 +1,6 @@
 //! Helpers for native multi-peer tests of p2panda.
 
-pub mod native_peer;
 pub mod sim;
-pub mod webrtc_link;
 pub mod workload;
 
 use p2panda_core::replica::{IngestError, Replica};

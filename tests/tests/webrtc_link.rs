@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use p2panda_tests::webrtc_link::{
+use p2panda_node::webrtc_link::{
     connect_pair, Link, LinkError, HIGH_WATER_MARK, MAX_FRAME, RECV_WINDOW_FRAMES,
 };
 

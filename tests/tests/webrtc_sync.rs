@@ -12,7 +12,7 @@ use p2panda_core::replica::{IngestError, Replica};
 use p2panda_core::store::StoreError;
 use p2panda_core::sync::wire::Message;
 use p2panda_core::sync::SyncError;
-use p2panda_tests::native_peer::{connect, wait_until, NativePeer};
+use p2panda_node::native_peer::{connect, wait_until, NativePeer};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 

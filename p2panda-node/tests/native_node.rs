@@ -1,148 +1,32 @@
-//! The `p2panda-native-node` program, as browser tests use it: real processes that meet through
-//! a real rendezvous (in-process here, on 127.0.0.1) and sync over real WebRTC, driven by JSON
+//! The `p2panda-node` program, as browser tests use it: real processes that meet through a
+//! real rendezvous (in-process here, on 127.0.0.1) and sync over real WebRTC, driven by JSON
 //! lines on stdin and read back from stdout.
 //!
 //! Opens WebRTC connections, so run it inside a loopback-only network namespace (as root),
 //! after building outside it:
 //!
 //! ```sh
-//! cargo test -p p2panda-tests --test native_node --no-run
-//! unshare -n sh -c 'ip link set lo up && exec cargo test --offline -p p2panda-tests --test native_node'
+//! cargo test -p p2panda-node --test native_node --no-run
+//! unshare -n sh -c 'ip link set lo up && exec cargo test --offline -p p2panda-node --test native_node'
 //! ```
 
-use std::net::SocketAddr;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+mod common;
 
-use p2panda_rendezvous::{Config, Server};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use common::{rendezvous, NodeProcess, BINARY};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::mpsc;
+use tokio::process::Command;
 
 /// One test at a time: each runs several WebRTC processes on a 2-core machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// How long any one expected line may take.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-async fn rendezvous() -> (Server, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local address");
-    let server = Server::new(Config::default());
-    tokio::spawn(server.clone().serve(listener));
-    (server, addr)
-}
-
-/// A running `p2panda-native-node`, killed when dropped.
-struct NodeProcess {
-    name: &'static str,
-    child: Child,
-    stdin: ChildStdin,
-    lines: mpsc::UnboundedReceiver<Value>,
-    /// Lines read so far, for failure messages.
-    seen: Vec<Value>,
-    ready: Value,
-}
-
-impl NodeProcess {
-    /// Starts the program with `args` and waits for its `ready` line.
-    async fn start(name: &'static str, rendezvous: SocketAddr, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_p2panda-native-node"))
-            .arg("--rendezvous")
-            .arg(format!("ws://{rendezvous}"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start p2panda-native-node");
-        let stdin = child.stdin.take().expect("stdin piped");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (sender, lines) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut stdout = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = stdout.next_line().await {
-                let value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("{name}: not a JSON line ({e}): {line}"));
-                if sender.send(value).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut node = NodeProcess {
-            name,
-            child,
-            stdin,
-            lines,
-            seen: Vec::new(),
-            ready: Value::Null,
-        };
-        node.ready = node.expect(|l| l.get("ready").is_some()).await;
-        assert_eq!(node.ready["ready"], true, "{name}: {}", node.ready);
-        node
-    }
-
-    fn festival(&self) -> &str {
-        self.ready["festival"].as_str().expect("festival in ready")
-    }
-
-    /// The next line that satisfies `wanted`, skipping others; fails the test after
-    /// [`PATIENCE`] or when the program's output ends.
-    async fn expect(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(line)) => {
-                    self.seen.push(line.clone());
-                    if wanted(&line) {
-                        return line;
-                    }
-                }
-                outcome => panic!(
-                    "{}: {} while waiting; lines so far: {:#?}",
-                    self.name,
-                    if outcome.is_err() {
-                        "timed out"
-                    } else {
-                        "output ended"
-                    },
-                    self.seen
-                ),
-            }
-        }
-    }
-
-    /// Waits for the `stored` event that reaches `count`.
-    async fn stored(&mut self, count: u64) -> Value {
-        self.expect(|l| l["event"] == "stored" && l["count"].as_u64() >= Some(count))
-            .await
-    }
-
-    /// Sends a command and returns its reply.
-    async fn command(&mut self, command: Value) -> Value {
-        let line = format!("{command}\n");
-        self.stdin
-            .write_all(line.as_bytes())
-            .await
-            .expect("write a command");
-        let name = command["cmd"].clone();
-        self.expect(move |l| l["reply"] == name).await
-    }
-
-    /// Quits politely and checks the program exits with success.
-    async fn quit(mut self) {
-        let reply = self.command(json!({ "cmd": "quit" })).await;
-        assert_eq!(reply["ok"], true);
-        let status = tokio::time::timeout(PATIENCE, self.child.wait())
-            .await
-            .expect("exit after quit")
-            .expect("exit status");
-        assert!(status.success(), "{}: {status}", self.name);
-    }
+/// Starts a node that meets peers through the rendezvous at `addr`.
+async fn start(name: &str, addr: SocketAddr, extra: &[&str]) -> NodeProcess {
+    let mut args = vec!["--rendezvous".to_owned(), format!("ws://{addr}")];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    NodeProcess::start(name, &args).await
 }
 
 fn names(status: &Value) -> Vec<String> {
@@ -161,7 +45,7 @@ async fn two_nodes_meet_through_the_rendezvous_and_sync_a_festival_both_ways() {
     const ENTRIES: u64 = 1_000;
 
     let started = Instant::now();
-    let mut a = NodeProcess::start(
+    let mut a = start(
         "a",
         addr,
         &[
@@ -174,7 +58,7 @@ async fn two_nodes_meet_through_the_rendezvous_and_sync_a_festival_both_ways() {
     .await;
     assert_eq!(a.ready["entries"], ENTRIES);
     let festival = a.festival().to_owned();
-    let mut b = NodeProcess::start("b", addr, &["--festival", &festival]).await;
+    let mut b = start("b", addr, &["--festival", &festival]).await;
     assert_eq!(b.ready["entries"], 0);
     assert_eq!(b.ready["room"], a.ready["room"], "one festival, one room");
     let both_ready = started.elapsed();
@@ -254,7 +138,7 @@ async fn misbehaving_node_is_dropped(
     misbehaving_saw: (&str, Option<&str>),
 ) {
     let started = Instant::now();
-    let mut bad = NodeProcess::start(
+    let mut bad = start(
         "misbehaving",
         addr,
         &[
@@ -268,7 +152,7 @@ async fn misbehaving_node_is_dropped(
     )
     .await;
     let festival = bad.festival().to_owned();
-    let mut honest = NodeProcess::start("honest", addr, &["--festival", &festival]).await;
+    let mut honest = start("honest", addr, &["--festival", &festival]).await;
 
     let dropped = honest.expect(|l| l["event"] == "dropped").await;
     assert_eq!(dropped["code"], honest_code, "{mode}: {dropped}");
@@ -317,7 +201,7 @@ async fn misbehaving_nodes_are_dropped_and_nothing_they_send_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_command_lines_are_refused_with_a_usage_error() {
     for args in [
-        vec!["--create-festival", "F"],
+        vec!["--entries", "5"],
         vec![
             "--rendezvous",
             "ws://example.invalid:4040",
@@ -326,11 +210,11 @@ async fn bad_command_lines_are_refused_with_a_usage_error() {
         ],
         vec!["--rendezvous", "ws://127.0.0.1:1", "--festival", "zz"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_p2panda-native-node"))
+        let output = Command::new(BINARY)
             .args(&args)
             .output()
             .await
-            .expect("run p2panda-native-node");
+            .expect("run p2panda-node");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(output.stdout.is_empty(), "{args:?}");
     }

@@ -4,6 +4,13 @@
 //! Besides syncing, a peer reports what happens ([`NativePeer::events`]), hands the signaling
 //! messages its neighbours send over links to whoever asked for them ([`NativePeer::signals`]),
 //! and can be made to misbehave on purpose ([`NativePeer::misbehave`]) for fault-injection tests.
+//!
+//! Everything the node stores (received or published), its fork evidence and the festivals it
+//! joins are appended to its [`Journal`] while the node is locked, so the journal holds them in
+//! the order they were stored ([`NativePeer::with_journal`]; a memory journal otherwise). The
+//! node's own entries are held back from every link until the journal made them durable: a
+//! crash can then only lose own entries nobody has seen, and a restart that writes that seq
+//! again forks nothing.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,6 +26,7 @@ use p2panda_core::sync::wire::Message;
 use p2panda_core::sync::{Config, Event, Node, PeerId, SyncError, MAX_FRAME};
 use tokio::sync::{mpsc, Notify};
 
+use crate::storage::{Journal, JournalError, Record, Recorder, Ticket};
 use crate::webrtc_link::{connect_pair, Link, LinkError};
 
 /// Rewrites outgoing frames: fault injection on top of the real protocol.
@@ -64,6 +72,17 @@ pub enum Misbehaviour {
     Forged,
 }
 
+/// Why a publish did not give a stored, recorded entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The replica refused the operation.
+    #[error(transparent)]
+    Invalid(#[from] IngestError),
+    /// The entry is stored in memory but cannot be made durable; it is never sent to anyone.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
 /// A sync node driven over WebRTC links. Cloning gives another handle to the same peer.
 #[derive(Clone)]
 pub struct NativePeer {
@@ -72,6 +91,12 @@ pub struct NativePeer {
 
 struct Inner {
     node: Mutex<Node>,
+    journal: Journal,
+    /// What of the node's replica is in the journal. Locked only while `node` is.
+    recorder: Mutex<Recorder>,
+    /// The journal ticket of this node's newest own entry: no frame goes out before it is
+    /// durable. Changed and read with `node` locked.
+    own_pending: AtomicU64,
     links: Mutex<HashMap<PeerId, Attached>>,
     next_peer: AtomicU64,
     started: Instant,
@@ -92,12 +117,28 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl NativePeer {
-    /// A peer holding `replica`, writing as `key_pair`. Must be called inside a tokio runtime
-    /// (it spawns the timer that ends silent sessions).
+    /// A peer holding `replica`, writing as `key_pair`, keeping nothing on disk. Must be called
+    /// inside a tokio runtime (it spawns the timer that ends silent sessions).
     pub fn new(key_pair: KeyPair, replica: Replica) -> Self {
+        let journal = Journal::memory(replica.store().len() as u64);
+        let recorder = Recorder::new(&replica);
+        Self::with_journal(key_pair, replica, journal, recorder)
+    }
+
+    /// A peer holding `replica` whose changes go to `journal`; `recorder` knows what of
+    /// `replica` the journal holds already. Must be called inside a tokio runtime.
+    pub fn with_journal(
+        key_pair: KeyPair,
+        replica: Replica,
+        journal: Journal,
+        recorder: Recorder,
+    ) -> Self {
         let node = Node::new(key_pair, replica, Config::default());
         let inner = Arc::new(Inner {
             node: Mutex::new(node),
+            journal,
+            recorder: Mutex::new(recorder),
+            own_pending: AtomicU64::new(0),
             links: Mutex::new(HashMap::new()),
             next_peer: AtomicU64::new(0),
             started: Instant::now(),
@@ -113,9 +154,36 @@ impl NativePeer {
         peer
     }
 
-    /// Replicate `topic` with peers that want it too (sessions started from now on).
+    /// Replicate `topic` with peers that want it too (sessions started from now on). A journal
+    /// failure shows in [`Journal::durable`]; see [`NativePeer::join_recorded`].
     pub fn join(&self, topic: Topic) {
-        self.node().join(topic);
+        let _ = self.join_recorded(topic);
+    }
+
+    /// As [`NativePeer::join`]; the ticket of the journal record, if the festival is new here.
+    pub fn join_recorded(&self, topic: Topic) -> Result<Option<Ticket>, JournalError> {
+        let mut node = self.node();
+        if node.topics().contains(&topic) {
+            return Ok(None);
+        }
+        node.join(topic);
+        self.inner.journal.append(Record::Join(topic)).map(Some)
+    }
+
+    /// Stop replicating `topic` (sessions started from now on); what is stored stays. The
+    /// ticket of the journal record, if the festival was joined.
+    pub fn leave(&self, topic: Topic) -> Result<Option<Ticket>, JournalError> {
+        let mut node = self.node();
+        if !node.topics().contains(&topic) {
+            return Ok(None);
+        }
+        node.leave(topic);
+        self.inner.journal.append(Record::Leave(topic)).map(Some)
+    }
+
+    /// The journal this peer records into.
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
     }
 
     /// Write an operation and announce it to the peers sharing its festival. Panics on an
@@ -127,12 +195,44 @@ impl NativePeer {
         }
     }
 
-    /// Write an operation and announce it to the peers sharing its festival; the replica's
-    /// refusal if it is not valid here.
-    pub fn try_publish(&self, operation: &Operation) -> Result<Hash, IngestError> {
-        let id = self.node().publish(operation)?.0;
+    /// Write an operation and announce it to the peers sharing its festival (once it is
+    /// durable); the replica's refusal if it is not valid here.
+    pub fn try_publish(&self, operation: &Operation) -> Result<Hash, PublishError> {
+        self.publish_recorded(operation).map(|(id, _)| id)
+    }
+
+    /// As [`NativePeer::try_publish`], with the journal ticket after which the entry is durable
+    /// (and goes out to peers): acknowledge it to whoever asked only after
+    /// [`Journal::wait`] on it.
+    pub fn publish_recorded(&self, operation: &Operation) -> Result<(Hash, Ticket), PublishError> {
+        let (id, ticket) = {
+            let mut node = self.node();
+            let (id, _) = node.publish(operation)?;
+            let recorded = {
+                let mut recorder = lock(&self.inner.recorder);
+                recorder
+                    .stored(node.replica(), &id, &self.inner.journal)
+                    .and_then(|t| {
+                        Ok(recorder
+                            .catch_up(node.replica(), &self.inner.journal)?
+                            .or(t))
+                    })
+            };
+            match recorded {
+                Ok(ticket) => {
+                    let ticket = ticket.unwrap_or_else(|| self.inner.journal.appended());
+                    self.inner.own_pending.store(ticket, Ordering::Release);
+                    (id, ticket)
+                }
+                Err(error) => {
+                    // Stored in memory, never durable: it must never leave this node.
+                    self.inner.own_pending.store(u64::MAX, Ordering::Release);
+                    return Err(error.into());
+                }
+            }
+        };
         self.wake_all();
-        Ok(id)
+        Ok((id, ticket))
     }
 
     /// Look at the node (its replica, peers, blocked keys).
@@ -259,7 +359,18 @@ impl NativePeer {
                 continue; // Waiting for the writer (or the remote end) to hang up.
             }
             let now = self.now();
-            let result = self.node().receive(peer, &frame, now);
+            let result = {
+                let mut node = self.node();
+                let result = node.receive(peer, &frame, now);
+                let events: &[Event] = result.as_deref().unwrap_or(&[]);
+                // A journal failure shows in `Journal::durable`; the owner stops the node.
+                let _ = lock(&self.inner.recorder).after_events(
+                    node.replica(),
+                    events,
+                    &self.inner.journal,
+                );
+                result
+            };
             // New entries are announced to every other peer, so every writer may have work.
             self.wake_all();
             match result {
@@ -284,13 +395,33 @@ impl NativePeer {
         self.report(PeerEvent::Ended { peer, error });
     }
 
+    /// The next frame for `peer`, or the ticket of an own entry that must be durable first.
+    fn next_frame(&self, peer: PeerId) -> Result<Option<Vec<u8>>, Ticket> {
+        let mut node = self.node();
+        let pending = self.inner.own_pending.load(Ordering::Acquire);
+        if !self.inner.journal.is_durable(pending) {
+            return Err(pending);
+        }
+        Ok(node.poll_transmit(peer))
+    }
+
     /// Frames out, whenever the node has some; hangs up once the session is over.
     async fn write(self, peer: PeerId, link: Arc<Link>, wake: Arc<Notify>) {
         loop {
             wake.notified().await;
+            let mut failed = false;
             loop {
-                let frame = self.node().poll_transmit(peer);
-                let Some(frame) = frame else { break };
+                let frame = match self.next_frame(peer) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(pending) => {
+                        if self.inner.journal.wait(pending).await.is_err() {
+                            failed = true; // Own entries can never be sent: stop talking.
+                            break;
+                        }
+                        continue;
+                    }
+                };
                 let tamper = lock(&self.inner.tamper).clone();
                 let frame = match tamper {
                     Some(tamper) => tamper(frame),
@@ -305,7 +436,7 @@ impl NativePeer {
                     break;
                 }
             }
-            let ended = !self.node().has_session(peer);
+            let ended = failed || !self.node().has_session(peer);
             if ended || !lock(&self.inner.links).contains_key(&peer) {
                 flush(&link).await;
                 link.close().await;

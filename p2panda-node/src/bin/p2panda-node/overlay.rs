@@ -1,21 +1,22 @@
 //! Meeting peers and opening links, as the browser's overlay does (`p2panda-wasm`'s
 //! `net/overlay.rs`), so the two interoperate:
 //!
-//! - The node joins its festival's room on the rendezvous; the `Peers` reply lists who is there,
-//!   and the newcomer offers to each. Offers addressed to this node are answered.
+//! - The node joins the room of each festival it replicates on the rendezvous; each `Peers`
+//!   reply lists who is there, and the newcomer offers to each. Offers addressed to this node in
+//!   any of its rooms are answered.
 //! - `Signal.data` is one kind byte (0 offer, 1 answer) and the complete SDP (non-trickle).
 //! - Both offered at once: the offer from the smaller session id wins.
-//! - Every link is also a signaling path. Over each new link the node sends `Join` for its room,
-//!   so the neighbour's relay lists its own neighbours; and it runs a [`Rendezvous`] for its
-//!   neighbours, so they can meet each other through it.
+//! - Every link is also a signaling path. Over each new link the node sends `Join` for each of
+//!   its rooms, so the neighbour's relay lists its own neighbours; and it runs a [`Rendezvous`]
+//!   for its neighbours, so they can meet each other through it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use p2panda_core::signal::{Rendezvous, Room, SessionId, SignalError, SignalMessage};
 use p2panda_core::sync::PeerId;
-use p2panda_tests::native_peer::NativePeer;
-use p2panda_tests::webrtc_link::{self, Link, LinkError};
+use p2panda_node::native_peer::NativePeer;
+use p2panda_node::webrtc_link::{self, Link, LinkError};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -98,7 +99,7 @@ struct Dialing {
 /// The node's signaling state. Lives in the main loop; dials run as tasks and report back.
 pub struct Overlay {
     me: SessionId,
-    room: Room,
+    rooms: BTreeSet<Room>,
     peer: NativePeer,
     signaler: Signaler,
     dialing: HashMap<SessionId, Dialing>,
@@ -110,16 +111,16 @@ pub struct Overlay {
 }
 
 impl Overlay {
+    /// An overlay in no room yet; `server` carries messages to the rendezvous.
     pub fn new(
         me: SessionId,
-        room: Room,
         peer: NativePeer,
         server: mpsc::Sender<Vec<u8>>,
         results: mpsc::Sender<Dialed>,
     ) -> Self {
         Overlay {
             me,
-            room,
+            rooms: BTreeSet::new(),
             signaler: Signaler {
                 server: Some(server),
                 peer: peer.clone(),
@@ -140,6 +141,43 @@ impl Overlay {
 
     pub fn server_closed(&mut self) {
         self.signaler.server = None;
+    }
+
+    /// Enter `room`: on the rendezvous and at every neighbour's relay. Returns whether it is new.
+    pub fn join_room(&mut self, room: Room) -> bool {
+        if !self.rooms.insert(room) {
+            return false;
+        }
+        let join = SignalMessage::Join {
+            room,
+            peer: self.me,
+        };
+        let mut paths = vec![Path::Server];
+        paths.extend(self.links.keys().map(|peer| Path::Relay(*peer)));
+        for path in paths {
+            self.send(path, join.clone());
+        }
+        true
+    }
+
+    /// Leave `room` on the rendezvous and at every neighbour's relay.
+    pub fn leave_room(&mut self, room: Room) {
+        if !self.rooms.remove(&room) {
+            return;
+        }
+        let mut paths = vec![Path::Server];
+        paths.extend(self.links.keys().map(|peer| Path::Relay(*peer)));
+        for path in paths {
+            self.send(path, SignalMessage::Leave { room });
+        }
+    }
+
+    /// Sends `message` on `path` from a task of its own (the main loop never waits on a path).
+    fn send(&self, path: Path, message: SignalMessage) {
+        let signaler = self.signaler.clone();
+        tokio::spawn(async move {
+            let _ = signaler.send(path, &message).await;
+        });
     }
 
     fn knows(&self, remote: &SessionId) -> bool {
@@ -164,10 +202,10 @@ impl Overlay {
     /// A message for this node as a client, from the rendezvous or a neighbour's relay.
     fn handle_signal(&mut self, path: Path, message: SignalMessage) {
         match message {
-            SignalMessage::Peers { room, peers } if room == self.room => {
+            SignalMessage::Peers { room, peers } if self.rooms.contains(&room) => {
                 for remote in peers {
                     if remote != self.me && !self.knows(&remote) && self.capacity_left() > 0 {
-                        self.dial(path, remote);
+                        self.dial(path, room, remote);
                     }
                 }
             }
@@ -176,10 +214,10 @@ impl Overlay {
                 to,
                 from,
                 data,
-            } if to == self.me && room == self.room => match data.split_first() {
+            } if to == self.me && self.rooms.contains(&room) => match data.split_first() {
                 Some((&OFFER, sdp)) => {
                     let sdp = String::from_utf8_lossy(sdp).into_owned();
-                    self.answer(path, from, sdp);
+                    self.answer(path, room, from, sdp);
                 }
                 Some((&ANSWER, sdp)) => {
                     let waiting = self.dialing.get_mut(&from).and_then(|d| d.answer.take());
@@ -205,12 +243,12 @@ impl Overlay {
         attempt
     }
 
-    /// Offer a link to `remote` through `path`.
-    fn dial(&mut self, path: Path, remote: SessionId) {
+    /// Offer a link to `remote`, met in `room`, through `path`.
+    fn dial(&mut self, path: Path, room: Room, remote: SessionId) {
         let (sender, receiver) = oneshot::channel();
         let attempt = self.start_attempt(remote, Some(sender));
         let (signaler, results) = (self.signaler.clone(), self.results.clone());
-        let (room, me) = (self.room, self.me);
+        let me = self.me;
         tokio::spawn(async move {
             let result = async {
                 let (pending, sdp) = webrtc_link::offer().await?;
@@ -243,8 +281,8 @@ impl Overlay {
         });
     }
 
-    /// Answer an offer from `remote` that came through `path`.
-    fn answer(&mut self, path: Path, remote: SessionId, offer: String) {
+    /// Answer an offer from `remote` in `room` that came through `path`.
+    fn answer(&mut self, path: Path, room: Room, remote: SessionId, offer: String) {
         if self.links.values().any(|r| *r == remote) {
             return;
         }
@@ -258,7 +296,7 @@ impl Overlay {
         // Theirs wins: our own dial to them gives up (dropping its answer sender ends it).
         let attempt = self.start_attempt(remote, None);
         let (signaler, results) = (self.signaler.clone(), self.results.clone());
-        let (room, me) = (self.room, self.me);
+        let me = self.me;
         tokio::spawn(async move {
             let result = async {
                 let (pending, sdp) = webrtc_link::answer(&offer).await?;
@@ -325,15 +363,14 @@ impl Overlay {
                 "session": hex::encode(remote.as_bytes()),
             }),
         );
-        // Ask the neighbour's relay who else is in the room.
-        let join = SignalMessage::Join {
-            room: self.room,
-            peer: self.me,
-        };
-        let signaler = self.signaler.clone();
-        tokio::spawn(async move {
-            let _ = signaler.send(Path::Relay(peer), &join).await;
-        });
+        // Ask the neighbour's relay who else is in each room.
+        for room in &self.rooms {
+            let join = SignalMessage::Join {
+                room: *room,
+                peer: self.me,
+            };
+            self.send(Path::Relay(peer), join);
+        }
     }
 
     /// A link closed.
