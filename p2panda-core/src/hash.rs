@@ -27,7 +27,7 @@ impl Hash {
 
     /// The BLAKE2b-512 digest of `bytes`.
     pub fn digest(bytes: &[u8]) -> Self {
-        let digest = blake2b_simd::Params::new()
+        let digest = crate::blake2b::Params::new()
             .hash_length(HASH_LEN)
             .hash(bytes);
         let mut out = [0; HASH_LEN];

@@ -28,6 +28,7 @@
 //! # Ok::<(), p2panda_core::replica::IngestError>(())
 //! ```
 
+mod blake2b;
 mod cbor;
 pub mod festival;
 pub mod hash;

@@ -383,9 +383,37 @@ impl Entry {
     }
 }
 
-/// The sequence number the lipmaa link of entry `seq` points to.
+/// The sequence number the lipmaa link of entry `seq` points to (0 for seq 1, and for 0).
+///
+/// Bamboo's `lipmaa` in u64 arithmetic: the reference (the `lipmaa-link` crate, which the tests
+/// compare with) divides u128s, and the software divider that needs costs the browser package.
+/// With m_k = (3^k - 1) / 2 = 1, 4, 13, 40, … the smallest one at least `seq`: when `seq` is m_k
+/// the link jumps back 3^(k-1); otherwise `seq` is reduced modulo m_(k-1), m_(k-2), … until
+/// nothing is left, and the last modulus is the jump.
 pub fn lipmaa_seq(seq: u64) -> u64 {
-    lipmaa_link::lipmaa(seq)
+    let mut m: u64 = 1;
+    while m < seq {
+        match m.checked_mul(3).and_then(|m| m.checked_add(1)) {
+            Some(next) => m = next,
+            // m_42 does not fit a u64: `seq` is above m_41, which is m now.
+            None => break,
+        }
+    }
+    if m == seq {
+        return seq - (2 * ((m - 1) / 3) + 1);
+    }
+    if m > seq {
+        m = (m - 1) / 3;
+    }
+    if m == 0 {
+        return 0;
+    }
+    let mut rest = seq % m;
+    while rest != 0 {
+        m = (m - 1) / 3;
+        rest %= m;
+    }
+    seq - m
 }
 
 /// Whether entry `seq` (at least 1) carries a lipmaa link besides its backlink: Bamboo leaves it
@@ -776,7 +804,42 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lipmaa_seq_is_the_reference_lipmaa() {
+        for seq in 1..=200_000 {
+            assert_eq!(lipmaa_seq(seq), lipmaa_link::lipmaa(seq), "seq {seq}");
+        }
+        // Around each m_k = (3^k - 1) / 2 and 3^k, up to the top of the u64 range (past m_41 the
+        // next m_k no longer fits a u64).
+        let mut edges = vec![u64::MAX];
+        let mut m = Some(1u64);
+        while let Some(k) = m {
+            edges.push(k);
+            m = k.checked_mul(3).and_then(|m| m.checked_add(1));
+        }
+        let mut power = Some(1u64);
+        while let Some(p) = power {
+            edges.push(p);
+            power = p.checked_mul(3);
+        }
+        assert!(edges.contains(&18_236_498_188_585_393_201), "m_41");
+        for seq in edges
+            .into_iter()
+            .flat_map(|e| e.saturating_sub(2)..=e.saturating_add(2))
+        {
+            if seq > 0 {
+                assert_eq!(lipmaa_seq(seq), lipmaa_link::lipmaa(seq), "seq {seq}");
+            }
+        }
+        assert_eq!(lipmaa_seq(0), 0);
+    }
+
     proptest::proptest! {
+        #[test]
+        fn lipmaa_seq_is_the_reference_lipmaa_anywhere(seq in 1u64..) {
+            proptest::prop_assert_eq!(lipmaa_seq(seq), lipmaa_link::lipmaa(seq));
+        }
+
         #[test]
         fn random_bytes_decode_as_the_reference_decodes_them(
             bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),

@@ -74,7 +74,7 @@ impl SecretKey {
 
     /// This key's public name.
     pub fn id(&self) -> KeyId {
-        let digest = blake2b_simd::Params::new()
+        let digest = crate::blake2b::Params::new()
             .hash_length(KEY_ID_LEN)
             .personal(b"p2panda key id")
             .hash(&self.0);
@@ -86,7 +86,7 @@ impl SecretKey {
     /// An independent key for one `purpose` (a short ASCII label such as `b"mailbox"`): knowing
     /// the derived key tells nothing about this one or about keys for other purposes.
     pub fn derive(&self, purpose: &[u8]) -> SecretKey {
-        let digest = blake2b_simd::Params::new()
+        let digest = crate::blake2b::Params::new()
             .hash_length(KEY_LEN)
             .key(&self.0)
             .personal(b"p2panda derive")

@@ -504,3 +504,73 @@ fn display_names_follow_the_latest_profile_and_rejections_are_listed() {
     assert_eq!(rejected[0].rejection, Rejection::NotCreator);
     assert!(replica.state().festival(sub).unwrap().rejected().is_empty());
 }
+
+#[test]
+fn resources_come_by_name_then_id_and_profiles_by_author() {
+    let owner = KeyPair::generate();
+    let mut replica = Replica::new();
+    let fest = publish(&mut replica, &owner, festival("F", None));
+    let sub = publish(&mut replica, &owner, festival("Sub", Some(fest)));
+    // 37 resources (an odd count, past several merge widths), names repeating so ids break ties,
+    // some in the sub-festival; one deleted resource keeps its place.
+    let names = ["Stage", "Bar", "Tent", "Àtrium", "bar", "Stage 2", "Z"];
+    let mut ids = Vec::new();
+    for i in 0..37 {
+        let home = if i % 3 == 0 { sub } else { fest };
+        let name = names[(i * 5) % names.len()];
+        let id = publish(&mut replica, &owner, location(home, name, PolicyKind::Fcfs));
+        ids.push((name.to_string(), id, home));
+    }
+    let deleted = ids[4].1;
+    publish(
+        &mut replica,
+        &owner,
+        Operation::ResourceDelete(ResourceDelete {
+            festival: ids[4].2,
+            resource: deleted,
+        }),
+    );
+    let profile = |festival, name: &str| {
+        Operation::ProfileSet(ProfileSet {
+            festival,
+            name: name.into(),
+        })
+    };
+    let members: Vec<KeyPair> = (0..21).map(|_| KeyPair::generate()).collect();
+    for (i, member) in members.iter().enumerate() {
+        publish(&mut replica, member, profile(fest, &format!("member {i}")));
+    }
+
+    let query = replica.state().festival(fest).unwrap();
+    let listed: Vec<(String, Hash, bool)> = query
+        .resources()
+        .into_iter()
+        .map(|r| (r.name, r.id, r.deleted))
+        .collect();
+    let mut expected: Vec<(String, Hash, bool)> = ids
+        .iter()
+        .map(|(name, id, _)| (name.clone(), *id, *id == deleted))
+        .collect();
+    expected.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    assert_eq!(listed, expected);
+    // The sub-festival's scope holds only its own resources, in the same order.
+    let in_sub: Vec<Hash> = replica
+        .state()
+        .festival(sub)
+        .unwrap()
+        .resources()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let expected_sub: Vec<Hash> = expected
+        .iter()
+        .filter(|(_, id, _)| ids.iter().any(|(_, i, home)| i == id && *home == sub))
+        .map(|(_, id, _)| *id)
+        .collect();
+    assert_eq!(in_sub, expected_sub);
+
+    let authors: Vec<PublicKey> = query.profiles().into_iter().map(|p| p.author).collect();
+    let mut expected_authors: Vec<PublicKey> = members.iter().map(|m| m.public_key()).collect();
+    expected_authors.sort();
+    assert_eq!(authors, expected_authors);
+}

@@ -1,10 +1,11 @@
 //! Read access to one festival's materialized state. Every query goes through an index; none
 //! walks the whole festival.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::view::{EventRec, RequestStatus, ResourceRec, View};
-use super::{Conflict, Rejection};
+use super::{Conflict, OrderKey, Rejection};
 use crate::identity::PublicKey;
 use crate::operation::{
     EventId, FestivalId, Millis, OperationId, PolicyKind, ResourceId, ResourceKind,
@@ -254,17 +255,19 @@ impl<'a> FestivalQuery<'a> {
         owned.iter().filter_map(|id| self.resource(*id)).collect()
     }
 
-    /// Every resource in scope, deleted ones included (marked).
+    /// Every resource in scope, deleted ones included (marked), by name, then id.
     pub fn resources(&self) -> Vec<ResourceInfo> {
-        let mut resources: Vec<ResourceInfo> = self
+        let found: Vec<(&ResourceId, &ResourceRec)> = self
             .view
             .resources
             .iter()
             .filter(|(_, r)| self.in_scope(r.festival))
-            .map(|(id, r)| resource_info(*id, r))
             .collect();
-        resources.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-        resources
+        let key = |i: usize| (&found[i].1.current.name, found[i].0);
+        sorted_order(found.len(), &|a, b| key(a).cmp(&key(b)))
+            .into_iter()
+            .map(|i| resource_info(*found[i].0, found[i].1))
+            .collect()
     }
 
     /// Where changes to a thing living in festival `home` are written: in `home` itself, or, in a
@@ -300,17 +303,14 @@ impl<'a> FestivalQuery<'a> {
 impl FestivalQuery<'_> {
     /// Display names of the authors who set one in this festival's context, by author.
     pub fn profiles(&self) -> Vec<Profile> {
-        let mut profiles: Vec<Profile> = self
-            .view
-            .profiles
-            .iter()
-            .map(|(author, (_, name))| Profile {
-                author: *author,
-                name: name.clone(),
+        let found: Vec<(&PublicKey, &(OrderKey, String))> = self.view.profiles.iter().collect();
+        sorted_order(found.len(), &|a, b| found[a].0.cmp(found[b].0))
+            .into_iter()
+            .map(|i| Profile {
+                author: *found[i].0,
+                name: found[i].1 .1.clone(),
             })
-            .collect();
-        profiles.sort_by_key(|p| p.author);
-        profiles
+            .collect()
     }
 
     /// Operations written in this festival's scope that were rejected, oldest first.
@@ -330,6 +330,33 @@ impl FestivalQuery<'_> {
             })
             .collect()
     }
+}
+
+/// The positions `0..len` in the stable order `cmp` gives them (a bottom-up merge sort). One
+/// non-generic function instead of a `slice::sort_by` instantiated per element type and key,
+/// whose code costs the browser package several kilobytes.
+fn sorted_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    let mut merged = vec![0; len];
+    let mut width = 1;
+    while width < len {
+        for start in (0..len).step_by(2 * width) {
+            let mid = (start + width).min(len);
+            let end = (start + 2 * width).min(len);
+            let (mut left, mut right) = (start, mid);
+            for slot in &mut merged[start..end] {
+                // Ties take from the left run: stable.
+                let take_left =
+                    right == end || (left < mid && cmp(order[left], order[right]).is_le());
+                let from = if take_left { &mut left } else { &mut right };
+                *slot = order[*from];
+                *from += 1;
+            }
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    order
 }
 
 fn event_info(view: &View, id: EventId, rec: &EventRec) -> EventInfo {
@@ -358,5 +385,22 @@ fn resource_info(id: ResourceId, rec: &ResourceRec) -> ResourceInfo {
         kind: rec.current.kind.clone(),
         policy: rec.current.policy.clone(),
         deleted: rec.deleted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::sorted_order;
+
+    proptest! {
+        /// The same order as the standard library's stable sort, ties included.
+        #[test]
+        fn sorted_order_is_a_stable_sort(keys in prop::collection::vec(0u8..8, 0..300)) {
+            let mut expected: Vec<usize> = (0..keys.len()).collect();
+            expected.sort_by_key(|&i| keys[i]);
+            prop_assert_eq!(sorted_order(keys.len(), &|a, b| keys[a].cmp(&keys[b])), expected);
+        }
     }
 }

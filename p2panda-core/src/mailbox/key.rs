@@ -52,7 +52,7 @@ impl MailboxKey {
     /// The mailbox of a public festival: from its id, which every reader knows and a provider
     /// that only sees the bucket does not.
     pub fn public(topic: Topic) -> Self {
-        let digest = blake2b_simd::Params::new()
+        let digest = crate::blake2b::Params::new()
             .hash_length(KEY_LEN)
             .personal(b"p2panda mbox pub")
             .hash(topic.as_bytes());
@@ -64,7 +64,7 @@ impl MailboxKey {
     fn from_base(topic: Topic, base: SecretKey) -> Self {
         // Separate keys for naming and sealing, so a name says nothing about the sealing key.
         let names = base.derive(b"names");
-        let dir = blake2b_simd::Params::new()
+        let dir = crate::blake2b::Params::new()
             .hash_length(ID_LEN)
             .key(names.as_bytes())
             .personal(b"p2panda mbox dir")

@@ -49,7 +49,7 @@ fn wrapping_key(
     ephemeral: &MontgomeryPoint,
     recipient: &MontgomeryPoint,
 ) -> SecretKey {
-    let digest = blake2b_simd::Params::new()
+    let digest = crate::blake2b::Params::new()
         .hash_length(KEY_LEN)
         .personal(b"p2panda wrap")
         .to_state()

@@ -36,9 +36,9 @@ mod rendezvous;
 
 use std::fmt;
 
-use blake2b_simd::Params;
 use rand_core::{OsRng, RngCore};
 
+use crate::blake2b::Params;
 use crate::festival::Topic;
 
 pub use binding::binding_of;

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::small_map::SmallSet;
 
-use blake2b_simd::Params;
+use crate::blake2b::Params;
 
 use crate::festival::Topic;
 use crate::identity::{KeyPair, PublicKey};
