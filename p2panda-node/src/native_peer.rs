@@ -240,6 +240,46 @@ impl NativePeer {
         look(&self.node())
     }
 
+    /// Store entries that came by other means than sync (say, downloaded from a mailbox):
+    /// `change` runs on the replica with the node locked, then whatever it stored is appended to
+    /// the journal and announced to every peer sharing its festival, as entries received from a
+    /// peer are. Returns what `change` returned and the journal ticket after which the new
+    /// entries are durable (`None` if it stored nothing), or why they cannot be.
+    pub fn ingest_with<R>(
+        &self,
+        change: impl FnOnce(&mut Replica) -> R,
+    ) -> (R, Result<Option<Ticket>, JournalError>) {
+        let result = {
+            let mut node = self.node();
+            let result = node.update(|replica, _| change(replica));
+            let recorded = lock(&self.inner.recorder).catch_up(node.replica(), &self.inner.journal);
+            (result, recorded)
+        };
+        self.wake_all();
+        result
+    }
+
+    /// Runs `look` on the replica once every entry of this node's own in it is durable (waiting
+    /// for the journal if need be), so that what `look` takes may leave the node: an own entry
+    /// that a crash could still lose must never be seen elsewhere, or the node would write its
+    /// seq again and fork its own log.
+    pub async fn read_durable<R>(
+        &self,
+        look: impl FnOnce(&Replica) -> R,
+    ) -> Result<R, JournalError> {
+        loop {
+            let pending = {
+                let node = self.node();
+                let pending = self.inner.own_pending.load(Ordering::Acquire);
+                if self.inner.journal.is_durable(pending) {
+                    return Ok(look(node.replica()));
+                }
+                pending
+            };
+            self.inner.journal.wait(pending).await?;
+        }
+    }
+
     pub fn errors(&self) -> Vec<(PeerId, SyncError)> {
         lock(&self.inner.errors).clone()
     }

@@ -62,6 +62,26 @@ impl PullReport {
     }
 }
 
+/// A replica that a pull borrows only between requests, never across one: a node whose replica
+/// sits behind a lock shared with live sync sessions pulls without holding the lock while it
+/// waits for the network, and stores what arrives its own way (journaled, announced to peers).
+pub trait ReplicaAccess {
+    /// Runs `look` on the replica as it is now.
+    fn read<R>(&mut self, look: impl FnOnce(&Replica) -> R) -> R;
+    /// Runs `change`, which stores downloaded entries, on the replica.
+    fn write<R>(&mut self, change: impl FnOnce(&mut Replica) -> R) -> R;
+}
+
+impl ReplicaAccess for &mut Replica {
+    fn read<R>(&mut self, look: impl FnOnce(&Replica) -> R) -> R {
+        look(self)
+    }
+
+    fn write<R>(&mut self, change: impl FnOnce(&mut Replica) -> R) -> R {
+        change(self)
+    }
+}
+
 /// One festival's mailbox in one bucket, as one writer and reader.
 pub struct Mailbox {
     store: Arc<dyn ObjectStore>,
@@ -133,12 +153,35 @@ impl Mailbox {
     /// Upload every entry of the festival that the bucket is not known to hold: other writers'
     /// indexes are read first; bundles go up concurrently, then this writer's index. If an upload
     /// fails, the index still records the bundles that made it, and the error is returned.
+    ///
+    /// The same as [`push_prepare`](Self::push_prepare), [`push_plan`](Self::push_plan) and
+    /// [`push_upload`](Self::push_upload) in turn, for a caller that can lend the replica only
+    /// between requests.
     pub async fn push(&mut self, replica: &Replica) -> Result<PushReport, S3Error> {
-        let mut report = PushReport {
-            indexes_read: self.read_indexes(&mut Vec::new()).await?,
-            ..PushReport::default()
-        };
-        let puts = self.state.plan_upload(&self.key, replica);
+        let indexes_read = self.push_prepare().await?;
+        let puts = self.push_plan(replica);
+        let mut report = self.push_upload(puts).await?;
+        report.indexes_read = indexes_read;
+        Ok(report)
+    }
+
+    /// A push's first step: read the other writers' indexes that changed, so what they uploaded
+    /// is not uploaded again. Returns how many were read.
+    pub async fn push_prepare(&mut self) -> Result<usize, S3Error> {
+        self.read_indexes(&mut Vec::new()).await
+    }
+
+    /// A push's second step, no I/O: the sealed bundles of every entry of the festival in
+    /// `replica` that the bucket is not known to hold.
+    pub fn push_plan(&self, replica: &Replica) -> Vec<PutObject> {
+        self.state.plan_upload(&self.key, replica)
+    }
+
+    /// A push's last step: upload `puts` (from [`push_plan`](Self::push_plan)) concurrently,
+    /// then this writer's index. If an upload fails, the index still records the bundles that
+    /// made it, and the error is returned.
+    pub async fn push_upload(&mut self, puts: Vec<PutObject>) -> Result<PushReport, S3Error> {
+        let mut report = PushReport::default();
         let store = self.store.clone();
         let uploads = futures::stream::iter(puts.into_iter().map(|put| {
             let (store, path) = (store.clone(), self.path(&put.name));
@@ -220,19 +263,21 @@ impl Mailbox {
     /// names. Entries are stored as they arrive: when the pull fails half-way, every entry
     /// taken in stays, and the next pull continues. Refused objects and entries are in the
     /// report ([`PullReport::check`] turns them into an error).
-    pub async fn pull(&mut self, replica: &mut Replica) -> Result<PullReport, S3Error> {
+    ///
+    /// `replica` is a `&mut Replica`, or any [`ReplicaAccess`] that lends one between requests.
+    pub async fn pull(&mut self, replica: impl ReplicaAccess) -> Result<PullReport, S3Error> {
         let full = self.list_every != 0 && self.pulls % self.list_every == 0;
         self.pull_inner(replica, full).await
     }
 
     /// A pull that lists every bundle name, for when indexes may be missing or stale.
-    pub async fn pull_full(&mut self, replica: &mut Replica) -> Result<PullReport, S3Error> {
+    pub async fn pull_full(&mut self, replica: impl ReplicaAccess) -> Result<PullReport, S3Error> {
         self.pull_inner(replica, true).await
     }
 
     async fn pull_inner(
         &mut self,
-        replica: &mut Replica,
+        mut replica: impl ReplicaAccess,
         mut full: bool,
     ) -> Result<PullReport, S3Error> {
         let mut report = PullReport::default();
@@ -250,9 +295,10 @@ impl Mailbox {
         let mut assembler = Assembler::new(self.key.topic());
         let mut tried = HashSet::new();
         loop {
-            let gets = self
-                .state
-                .plan_download(&self.key, replica.store(), &listed, &tried);
+            let gets = replica.read(|replica| {
+                self.state
+                    .plan_download(&self.key, replica.store(), &listed, &tried)
+            });
             if gets.is_empty() {
                 break;
             }
@@ -277,8 +323,11 @@ impl Mailbox {
                         report.rejected_objects.push(too_large(&get, size));
                     }
                 }
+                if assembler.pending() == 0 {
+                    continue;
+                }
                 // Store as soon as a bundle connects, so a failure later keeps it.
-                let ingested = assembler.ingest(replica);
+                let ingested = replica.write(|replica| assembler.ingest(replica));
                 report.entries += ingested.new;
                 report.duplicates += ingested.duplicates;
                 report.rejected_entries.extend(ingested.rejected);

@@ -20,6 +20,6 @@ mod client;
 mod config;
 mod error;
 
-pub use client::{Mailbox, PullReport, PushReport};
+pub use client::{Mailbox, PullReport, PushReport, ReplicaAccess};
 pub use config::S3Config;
 pub use error::S3Error;

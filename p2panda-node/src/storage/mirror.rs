@@ -1,5 +1,6 @@
-//! The hook for a second copy of the journal somewhere else, e.g. an S3 bucket (the
-//! `p2panda-s3` crate plugs in here). The node runs without one.
+//! The hook for a second copy of the journal somewhere else (a backup of the file's bytes). The
+//! node runs without one: its S3 store-and-forward works per festival on the replica instead
+//! (the program's `s3` module), so it runs without `--data` too.
 
 /// A group commit that just became durable on disk.
 #[derive(Debug, Clone, Copy)]

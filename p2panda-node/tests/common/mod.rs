@@ -48,8 +48,14 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts the program with `args`, without waiting for anything.
     pub fn spawn(name: &str, args: &[String]) -> Self {
+        Self::spawn_with_env(name, args, &[])
+    }
+
+    /// The same, with these environment variables set too.
+    pub fn spawn_with_env(name: &str, args: &[String], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BINARY)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -97,7 +103,12 @@ impl NodeProcess {
 
     /// Starts the program with `args` and waits for its `ready: true` line.
     pub async fn start(name: &str, args: &[String]) -> Self {
-        let mut node = Self::spawn(name, args);
+        Self::start_with_env(name, args, &[]).await
+    }
+
+    /// The same, with these environment variables set too.
+    pub async fn start_with_env(name: &str, args: &[String], env: &[(&str, &str)]) -> Self {
+        let mut node = Self::spawn_with_env(name, args, env);
         node.ready = node.expect(|l| l.get("ready").is_some()).await;
         assert_eq!(
             node.ready["ready"],

@@ -8,6 +8,10 @@
 //!     [--create-festival NAME [--entries N]] [--misbehave garbage|oversized|forged]
 //! ```
 //!
+//! With `--s3-endpoint URL --s3-bucket NAME [--s3-prefix P] [--s3-region R] [--s3-interval
+//! SECS]` (credentials in the environment: `P2PANDA_S3_ACCESS_KEY`, `P2PANDA_S3_SECRET_KEY`)
+//! every joined festival is also stored and forwarded through that bucket (see [`s3`]).
+//!
 //! Without `--rendezvous` the node serves: the app's files (`--app`) and the rendezvous
 //! WebSocket at `/rendezvous` on `--listen` (default 127.0.0.1:8080, this machine only), and it
 //! meets peers through that rendezvous itself. With `--rendezvous` (as the browser tests start
@@ -23,19 +27,25 @@
 //! "entries", "session", "room", "listen", "url", "data", "restored"}` (or `{"ready": false,
 //! "code", "error"}`), then events: `{"event": "link" | "peer" | "stored" | "caught-up" |
 //! "fork" | "dropped" | "dial-failed" | "signal-error" | "rendezvous-closed" |
-//! "storage-failed", ...}`; `stored` carries the count of entries durably stored. One
+//! "storage-failed" | "s3-push" | "s3-pull" | "s3-error", ...}`; `stored` carries the count of
+//! entries durably stored. `s3-push` and `s3-pull` carry `festival`, `objects`, `entries` (new
+//! ones) and `ms`; `s3-error` carries `festival`, `op` (`push` or `pull`), `code`
+//! (`S3_WRONG_CREDENTIALS`, `S3_ACCESS_DENIED`, `S3_NO_SUCH_BUCKET`, `S3_NETWORK`, ...),
+//! `error`, `failures` and `retryInMs`. One
 //! `{"reply": ...}` per command. stdin, one JSON command a line: `{"cmd": "publish-resource",
 //! "name", "festival"?}`, `{"cmd": "status", "festival"?}`, `{"cmd": "join" | "leave",
 //! "festival"}`, `{"cmd": "digest"}`, `{"cmd": "has", "ids": [...]}`, `{"cmd": "quit"}`.
 //! Writing commands are answered once durable. With `--rendezvous`, the end of stdin quits too;
 //! when serving, the node runs until `quit`, SIGTERM or SIGINT. Diagnostics go to stderr. Exit
-//! status: 0 after quit or a signal, 1 when setup or the disk fails, 2 on a bad command line.
+//! status: 0 after quit or a signal, 1 when setup or the disk fails, 2 on a bad command line
+//! (or bad S3 settings).
 
 mod args;
 mod commands;
 mod festival;
 mod output;
 mod overlay;
+mod s3;
 mod server;
 mod serving;
 
@@ -64,6 +74,8 @@ use serving::{ServeError, Served};
 
 /// How long the rendezvous has to answer the first `Join`s.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long quitting waits for the last push to the S3 bucket.
+const S3_QUIT_GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -78,6 +90,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Checked before anything starts, like the command line.
+    let s3 = match args
+        .s3
+        .as_ref()
+        .map(|s3| s3::settings(s3, |name| std::env::var_os(name)))
+    {
+        None => None,
+        Some(Ok(settings)) => Some(settings),
+        Some(Err(error)) => {
+            eprintln!("p2panda-node: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(warning) = args.s3.as_ref().and_then(s3::warning) {
+        eprintln!("p2panda-node: {warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -90,7 +118,7 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let running = start(args).await.map_err(RunError::Start)?;
+        let running = start(args, s3).await.map_err(RunError::Start)?;
         running.run().await
     });
     // A read of stdin blocks a thread of the runtime's pool; don't wait for it to return.
@@ -160,6 +188,8 @@ struct Running {
     closer: Closer,
     results: mpsc::Receiver<Dialed>,
     durable: watch::Receiver<Durable>,
+    /// Store-and-forward through the S3 bucket, if configured.
+    s3: Option<s3::S3Task>,
     /// The end of stdin quits (test mode) or only stops reading commands (serving).
     stdin_end_quits: bool,
 }
@@ -175,8 +205,9 @@ enum Step {
     Events(PeerEvent),
 }
 
-async fn start(args: Args) -> Result<Running, StartError> {
-    // The S3 mirror (crate p2panda-s3) plugs in here, fed every group commit of the journal.
+async fn start(args: Args, s3: Option<s3::Settings>) -> Result<Running, StartError> {
+    // No journal mirror: the S3 store-and-forward (`s3`) works per festival, on the replica,
+    // following the journal's durable watch, so it runs with and without `--data`.
     let mirror: Option<Box<dyn Mirror>> = None;
     let opened = match &args.data {
         Some(dir) => {
@@ -298,7 +329,10 @@ async fn start(args: Args) -> Result<Running, StartError> {
             eprintln!("p2panda-node: warning: no --data: nothing is kept after this process");
         }
     }
+    // After `ready`, so its lines follow it; it pulls every festival at once.
+    let s3 = s3.map(|settings| s3::S3Task::spawn(settings, peer.clone()));
     Ok(Running {
+        s3,
         peer,
         overlay,
         primary,
@@ -396,6 +430,10 @@ impl Running {
     async fn quit(self, mut acks: Vec<Ack>, command: Option<Value>) -> Result<(), RunError> {
         commands::quit(&self.peer).await;
         self.closer.close().await;
+        // While the journal still takes what a pull stores, and own entries can become durable.
+        if let Some(s3) = self.s3 {
+            s3.finish(S3_QUIT_GRACE).await;
+        }
         let journal = self.peer.journal();
         let closed = journal.close().await;
         commands::flush_acks(&mut acks, journal.durable().records);
