@@ -68,7 +68,8 @@ build_for_browser_tests() {
 app_level_browser_tests() {
     in_loopback_namespace node --test --test-concurrency=1 \
         p2panda-wasm/browser-tests/persistence.test.mjs p2panda-wasm/browser-tests/identity.test.mjs \
-        p2panda-wasm/browser-tests/sync.test.mjs p2panda-wasm/browser-tests/private.test.mjs
+        p2panda-wasm/browser-tests/sync.test.mjs p2panda-wasm/browser-tests/private.test.mjs \
+        p2panda-wasm/browser-tests/query.test.mjs
 }
 
 # The festival app: its unit tests, then its build (tsc + vite) for the end-to-end tests. Outside

@@ -155,6 +155,39 @@ export interface Progress {
   caughtUp: boolean;
 }
 
+/** A request (an event asking for one resource) with what its owner said: `query` items. */
+export type RequestWithStatus = Request & RequestStatus;
+
+export type RequestState = RequestStatus['status'];
+
+/**
+ * What `query` pages through. Times bound the events: an item is listed when its event overlaps
+ * `[from, to)` (default: all time). `limit` is 1 to 1000 items per page (default 50); `after`
+ * is a page's `next`, to read the page after it.
+ *
+ * - `by: 'time'`: events, by start then id (the festival's and its sub-festivals').
+ * - `by: 'resource'`: events requesting `resource` (its timeline), by start then id.
+ * - `by: 'owner'`: without `status`, the resources `owner` owns (default: this user), by id;
+ *   with `status`, the requests for them in that state, by event start, event id, resource id.
+ * - `by: 'status'`: requests in that state (for `resource` only, when given), in the same order.
+ */
+export type Query =
+  | { by: 'time'; from?: Millis; to?: Millis; limit?: number; after?: string | null }
+  | { by: 'resource'; resource: Hex; from?: Millis; to?: Millis; limit?: number; after?: string | null }
+  | { by: 'owner'; owner?: Hex; status?: undefined; limit?: number; after?: string | null }
+  | { by: 'owner'; owner?: Hex; status: RequestState; from?: Millis; to?: Millis; limit?: number; after?: string | null }
+  | { by: 'status'; status: RequestState; resource?: Hex; from?: Millis; to?: Millis; limit?: number; after?: string | null };
+
+/**
+ * One page of a query. `next` is where the next page starts (`null` on the last page): the key
+ * of the last item, so changes between pages never repeat or skip what was already returned.
+ * Treat it as an opaque string.
+ */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
 export type Decision = 'grant' | 'deny';
 export type PolicyAnswer = Decision | { decision: Decision; reason?: string } | null | undefined;
 
@@ -225,6 +258,25 @@ export class Node {
   cancelEvent(festival: Hex, event: Hex): Promise<Hex>;
   event(festival: Hex, event: Hex): Promise<FestivalEvent | null>;
   eventsInRange(festival: Hex, from: Millis, to: Millis): Promise<FestivalEvent[]>;
+  /**
+   * One page of a festival's events, resources or requests, read from an index: every page costs
+   * about the same (O(log n) per item), however large the festival. Bad arguments (an unknown
+   * `by` or `status`, a missing `resource` or `status`, `limit` outside 1..1000, an `after` that
+   * is no page's `next`) fail with `INVALID_ARGUMENT`.
+   *
+   * ```ts
+   * // Every pending request in the festival, 50 at a time.
+   * let after: string | null = null;
+   * do {
+   *   const page = await node.query(festival, { by: 'status', status: 'pending', limit: 50, after });
+   *   for (const request of page.items) show(request.event, request.resource, request.start);
+   *   after = page.next;
+   * } while (after);
+   * ```
+   */
+  query(festival: Hex, q: Query & { by: 'time' | 'resource' }): Promise<Page<FestivalEvent>>;
+  query(festival: Hex, q: Query & { by: 'owner'; status?: undefined }): Promise<Page<Resource>>;
+  query(festival: Hex, q: Query & { by: 'owner' | 'status'; status: RequestState }): Promise<Page<RequestWithStatus>>;
 
   authorize(
     festival: Hex,

@@ -41,7 +41,7 @@ const METHODS = [
   'setProfile', 'profiles', 'problems', 'exportSecretKey',
   'createResource', 'updateResource', 'deleteResource', 'setPolicy', 'resource', 'resources',
   'ownedBy', 'resourceTimeline',
-  'createEvent', 'updateEvent', 'cancelEvent', 'event', 'eventsInRange',
+  'createEvent', 'updateEvent', 'cancelEvent', 'event', 'eventsInRange', 'query',
   'authorize', 'pendingRequests', 'conflicts', 'progress', 'entryCount',
 ];
 

@@ -6,6 +6,8 @@
 //! the fork's frontier) plus its own. Every operation is delivered to its home context and to each
 //! fork that inherits it, where a [`View`](view::View) applies it.
 
+mod intervals;
+mod kv;
 mod query;
 mod snapshot;
 mod view;
@@ -14,11 +16,12 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub use kv::{Cursor, KvError, Page, PageRequest, RequestInfo};
 pub use query::{
     Booking, EventInfo, FestivalInfo, FestivalQuery, Profile, RejectedInfo, Request, ResourceInfo,
 };
 pub use snapshot::Snapshot;
-pub use view::{Conflict, RequestStatus};
+pub use view::{Conflict, RequestStatus, StatusKind};
 
 use crate::hash::Hash;
 use crate::identity::PublicKey;

@@ -2,7 +2,6 @@
 //! walks the whole festival.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use super::view::{EventRec, RequestStatus, ResourceRec, View};
 use super::{Conflict, OrderKey, Rejection};
@@ -114,6 +113,11 @@ impl<'a> FestivalQuery<'a> {
         Self { view, id, scope }
     }
 
+    /// The view the queries read (for the paged queries in `kv.rs`).
+    pub(super) fn view(&self) -> &'a View {
+        self.view
+    }
+
     pub fn info(&self) -> FestivalInfo {
         self.festival_info(self.id)
             .expect("a query exists only for a known festival")
@@ -163,20 +167,9 @@ impl<'a> FestivalQuery<'a> {
 
     /// Events (not cancelled) overlapping `[from, to)`, by start time.
     pub fn events_in_range(&self, from: Millis, to: Millis) -> Vec<EventInfo> {
-        // Merged in a map of the indexes' own type (rather than sorted), so the browser package
-        // carries no extra sort code.
-        let mut found = BTreeMap::new();
-        let indexes = self
-            .scope
-            .iter()
-            .filter_map(|f| self.view.events_by_festival.get(f));
-        for (start, end, id) in indexes.flat_map(|index| index.overlapping(from, to)) {
-            found.insert((start, id), end);
-        }
-        found
-            .into_keys()
-            .filter_map(|(_, id)| self.event(id))
-            .collect()
+        // One page holding everything (the paged queries merge the festivals' indexes).
+        let all = super::PageRequest::first(usize::MAX);
+        self.events_by_time(from..to, &all).items
     }
 
     /// Every event requesting `resource` (not cancelled), by start time, with its status.
@@ -186,31 +179,7 @@ impl<'a> FestivalQuery<'a> {
 
     /// Bookings of `resource` overlapping `[from, to)`.
     pub fn timeline_between(&self, resource: ResourceId, from: Millis, to: Millis) -> Vec<Booking> {
-        let Some(timeline) = self.view.timeline.get(&resource) else {
-            return Vec::new();
-        };
-        timeline
-            .overlapping(from, to)
-            .filter_map(|(start, end, event)| {
-                let rec = self
-                    .view
-                    .events
-                    .get(&event)
-                    .filter(|e| self.in_scope(e.festival()))?;
-                let status = self
-                    .view
-                    .statuses(event, rec)
-                    .into_iter()
-                    .find(|(r, _)| *r == resource)?
-                    .1;
-                Some(Booking {
-                    event,
-                    start,
-                    end,
-                    status,
-                })
-            })
-            .collect()
+        self.bookings(resource, from..to)
     }
 
     /// Granted bookings of `resource` overlapping `[from, to)`.
@@ -224,27 +193,7 @@ impl<'a> FestivalQuery<'a> {
 
     /// Requests awaiting `owner`'s answer, in the order they reached this node.
     pub fn pending_requests(&self, owner: PublicKey) -> Vec<Request> {
-        let Some(pending) = self.view.pending.get(&owner) else {
-            return Vec::new();
-        };
-        pending
-            .iter()
-            .filter_map(|(_, event, resource)| {
-                let rec = self
-                    .view
-                    .events
-                    .get(event)
-                    .filter(|e| self.in_scope(e.festival()))?;
-                let current = rec.current();
-                Some(Request {
-                    event: *event,
-                    event_version: rec.current_version(),
-                    resource: *resource,
-                    start: current.start,
-                    end: current.end,
-                })
-            })
-            .collect()
+        self.inbox(owner)
     }
 
     /// Resources `user` owns (not deleted).

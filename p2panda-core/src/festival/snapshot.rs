@@ -72,9 +72,8 @@ fn intervals<'a>(
     index
         .flat_map(|(key, intervals)| {
             intervals
-                .by_start
                 .iter()
-                .map(|((start, event), end)| (*key, *start, *end, *event))
+                .map(|(start, end, event)| (*key, start, end, event))
         })
         .collect()
 }
@@ -99,12 +98,12 @@ impl ContextSnapshot {
             }
         }
         snapshot.events_by_festival = intervals(view.events_by_festival.iter());
-        snapshot.timelines = intervals(view.timeline.iter());
+        snapshot.timelines = intervals(view.timelines());
         snapshot.grants = intervals(view.grants.iter());
         snapshot.pending = view
-            .pending
-            .iter()
-            .flat_map(|(owner, set)| set.iter().map(move |(_, e, r)| (owner.to_hex(), *e, *r)))
+            .inbox()
+            .into_iter()
+            .map(|(owner, e, r)| (owner.to_hex(), e, r))
             .collect();
         snapshot.owned = view
             .owned

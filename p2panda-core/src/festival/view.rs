@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+pub(crate) use super::intervals::Intervals;
 use super::{Missing, Op, OrderKey, Outcome, Rejection};
 use crate::hash::Hash;
 use crate::identity::PublicKey;
@@ -95,6 +96,53 @@ pub enum RequestStatus {
     ResourceDeleted,
 }
 
+/// A request's state without its details: what the request indexes are kept by, and what
+/// [`FestivalQuery::requests_by_status`](super::FestivalQuery::requests_by_status) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusKind {
+    Pending,
+    Granted,
+    Denied,
+    ResourceDeleted,
+}
+
+impl StatusKind {
+    pub const ALL: [StatusKind; 4] = [
+        StatusKind::Pending,
+        StatusKind::Granted,
+        StatusKind::Denied,
+        StatusKind::ResourceDeleted,
+    ];
+}
+
+impl RequestStatus {
+    pub fn kind(&self) -> StatusKind {
+        match self {
+            RequestStatus::Pending => StatusKind::Pending,
+            RequestStatus::Granted => StatusKind::Granted,
+            RequestStatus::Denied { .. } => StatusKind::Denied,
+            RequestStatus::ResourceDeleted => StatusKind::ResourceDeleted,
+        }
+    }
+}
+
+/// One of the indexes in [`View::buckets`], each kept per festival (of the event, or for
+/// [`Bucket::Owned`] of the resource), so a query reads only the festivals it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Bucket {
+    /// Events with a request in this state.
+    Status(StatusKind),
+    /// Events whose request for the resource is in this state.
+    Resource(ResourceId, StatusKind),
+    /// Events with a request for one of the owner's resources in this state.
+    Owner(PublicKey, StatusKind),
+    /// The owner's resources (not deleted), as points `(0, id)`.
+    Owned(PublicKey),
+    /// Events with a pending request for one of the owner's resources, as points at their
+    /// arrival `(arrived, id)`: the owner's inbox, in the order requests reached this node.
+    Inbox(PublicKey),
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct EventRec {
     /// The `event.create` operation, shared with the state's record of it (not copied).
@@ -153,6 +201,11 @@ impl EventRec {
 
     pub fn creator(&self) -> PublicKey {
         self.op.author
+    }
+
+    /// Each requested resource's status, as the indexes hold it (empty while not indexed).
+    pub fn indexed_statuses(&self) -> &[(ResourceId, RequestStatus)] {
+        &self.statuses
     }
 
     /// The operation that made the current version (the create or an update).
@@ -288,38 +341,6 @@ pub struct Conflict {
     pub second: EventId,
 }
 
-/// Start-ordered intervals with the longest length seen, so overlap queries need no scan.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Intervals {
-    pub by_start: BTreeMap<(Millis, EventId), Millis>,
-    max_len: Millis,
-}
-
-impl Intervals {
-    fn insert(&mut self, start: Millis, end: Millis, event: EventId) {
-        self.max_len = self.max_len.max(end - start);
-        self.by_start.insert((start, event), end);
-    }
-
-    fn remove(&mut self, start: Millis, event: EventId) {
-        self.by_start.remove(&(start, event));
-    }
-
-    /// Intervals overlapping `[start, end)`, by start.
-    pub fn overlapping(
-        &self,
-        start: Millis,
-        end: Millis,
-    ) -> impl Iterator<Item = (Millis, Millis, EventId)> + '_ {
-        let from = (start.saturating_sub(self.max_len), Hash::MIN);
-        self.by_start
-            .range(from..)
-            .take_while(move |((s, _), _)| *s < end)
-            .filter(move |(_, e)| **e > start)
-            .map(|((s, id), e)| (*s, *e, *id))
-    }
-}
-
 /// The materialized state of one context.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct View {
@@ -344,12 +365,12 @@ pub(crate) struct View {
     arrivals: u64,
     // Indexes.
     pub events_by_festival: HashMap<FestivalId, Intervals>,
-    pub timeline: HashMap<ResourceId, Intervals>,
     pub grants: HashMap<ResourceId, Intervals>,
-    /// Per owner: pending requests by arrival.
-    pub pending: HashMap<PublicKey, BTreeSet<(u64, EventId, ResourceId)>>,
     pub owned: HashMap<PublicKey, SmallSet<ResourceId>>,
     pub conflicts: BTreeSet<Conflict>,
+    /// Requests by state (per festival, resource and owner), owners' inboxes and owners'
+    /// resources, each per festival: the indexes of the paged queries (see `kv.rs`).
+    pub buckets: HashMap<(Bucket, FestivalId), Intervals>,
     /// While indexing is deferred (see [`View::defer_indexing`]): the events whose indexes are
     /// out of date, each once.
     deferred: Option<Vec<EventId>>,
@@ -454,6 +475,10 @@ impl View {
                 resource.refold();
                 self.resources.insert(op.id, resource);
                 self.owned.entry(op.author).or_default().insert(op.id);
+                self.buckets
+                    .entry((Bucket::Owned(op.author), create.festival))
+                    .or_default()
+                    .insert(0, 1, op.id);
             }
             Operation::ResourceUpdate(update) => {
                 self.check_owner(op, update.festival, update.resource)?;
@@ -468,15 +493,24 @@ impl View {
                 self.check_owner(op, delete.festival, delete.resource)?;
                 if let Some(resource) = self.resources.get_mut(&delete.resource) {
                     resource.deleted = true;
+                    let owned = (Bucket::Owned(op.author), resource.festival);
+                    if let Some(owned) = self.buckets.get_mut(&owned) {
+                        owned.remove(0, delete.resource);
+                    }
                 }
                 if let Some(owned) = self.owned.get_mut(&op.author) {
                     owned.remove(&delete.resource);
                 }
-                let requesting: Vec<EventId> = self
-                    .timeline
-                    .get(&delete.resource)
-                    .map(|t| t.by_start.keys().map(|(_, e)| *e).collect())
-                    .unwrap_or_default();
+                // The events requesting it, in any state and festival.
+                let mut requesting: Vec<EventId> = Vec::new();
+                for festival in self.festivals.keys() {
+                    for kind in StatusKind::ALL {
+                        let bucket = (Bucket::Resource(delete.resource, kind), *festival);
+                        if let Some(index) = self.buckets.get(&bucket) {
+                            requesting.extend(index.iter().map(|(_, _, event)| event));
+                        }
+                    }
+                }
                 for event in requesting {
                     self.reindex(event);
                 }
@@ -741,17 +775,24 @@ impl View {
             .or_default()
             .insert(start, end, id);
         for (resource, status) in &statuses {
-            self.timeline
-                .entry(*resource)
-                .or_default()
-                .insert(start, end, id);
+            for bucket in self
+                .request_buckets(*resource, status.kind())
+                .into_iter()
+                .flatten()
+            {
+                self.buckets
+                    .entry((bucket, festival))
+                    .or_default()
+                    .insert(start, end, id);
+            }
             match status {
                 RequestStatus::Pending => {
                     if let Some(owner) = self.resources.get(resource).map(|r| r.owner) {
-                        self.pending
-                            .entry(owner)
+                        let arrived = arrived as Millis;
+                        self.buckets
+                            .entry((Bucket::Inbox(owner), festival))
                             .or_default()
-                            .insert((arrived, id, *resource));
+                            .insert(arrived, arrived + 1, id);
                     }
                 }
                 RequestStatus::Granted => {
@@ -775,6 +816,46 @@ impl View {
         }
     }
 
+    /// Each resource's timeline: the request index of each of its states in each festival.
+    pub fn timelines(&self) -> impl Iterator<Item = (&ResourceId, &Intervals)> {
+        self.buckets
+            .iter()
+            .filter_map(|((bucket, _), index)| match bucket {
+                Bucket::Resource(resource, _) => Some((resource, index)),
+                _ => None,
+            })
+    }
+
+    /// Every pending request as the owners' inboxes list it: `(owner, event, resource)`.
+    pub fn inbox(&self) -> Vec<(PublicKey, EventId, ResourceId)> {
+        let mut found = Vec::new();
+        for ((bucket, _), index) in &self.buckets {
+            let Bucket::Inbox(owner) = bucket else {
+                continue;
+            };
+            for (_, _, event) in index.iter() {
+                let statuses = self.events.get(&event).map_or(&[][..], |e| &e.statuses);
+                for (resource, status) in statuses {
+                    let owned = self.resources.get(resource).map(|r| r.owner) == Some(*owner);
+                    if owned && *status == RequestStatus::Pending {
+                        found.push((*owner, event, *resource));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The request indexes an event's request for `resource` in state `kind` is listed in.
+    fn request_buckets(&self, resource: ResourceId, kind: StatusKind) -> [Option<Bucket>; 3] {
+        let owner = self.resources.get(&resource).map(|r| r.owner);
+        [
+            Some(Bucket::Status(kind)),
+            Some(Bucket::Resource(resource, kind)),
+            owner.map(|owner| Bucket::Owner(owner, kind)),
+        ]
+    }
+
     fn unindex(&mut self, id: EventId) {
         let Some(event) = self.events.get_mut(&id) else {
             return;
@@ -788,14 +869,22 @@ impl View {
             index.remove(start, id);
         }
         for (resource, status) in statuses {
-            if let Some(timeline) = self.timeline.get_mut(&resource) {
-                timeline.remove(start, id);
+            for bucket in self
+                .request_buckets(resource, status.kind())
+                .into_iter()
+                .flatten()
+            {
+                // An event with two such requests is one entry, removed at the first.
+                if let Some(index) = self.buckets.get_mut(&(bucket, festival)) {
+                    index.remove(start, id);
+                }
             }
             match status {
                 RequestStatus::Pending => {
                     if let Some(owner) = self.resources.get(&resource).map(|r| r.owner) {
-                        if let Some(pending) = self.pending.get_mut(&owner) {
-                            pending.remove(&(arrived, id, resource));
+                        if let Some(inbox) = self.buckets.get_mut(&(Bucket::Inbox(owner), festival))
+                        {
+                            inbox.remove(arrived as Millis, id);
                         }
                     }
                 }
@@ -806,7 +895,7 @@ impl View {
                     // The event's conflicts are with the grants overlapping it (each was
                     // recorded when the later of the two was indexed, and is removed when the
                     // first of the two is unindexed): no scan of every conflict.
-                    if let Some(end) = grants.by_start.remove(&(start, id)) {
+                    if let Some(end) = grants.remove(start, id) {
                         for (_, _, other) in grants.overlapping(start, end) {
                             let (first, second) =
                                 if other < id { (other, id) } else { (id, other) };

@@ -5,9 +5,11 @@ import {
   openNode,
   P2pandaError,
   type Festival,
+  type Page,
   type Peer,
   type Problem,
   type Profile,
+  type RequestWithStatus,
   type Resource,
 } from 'p2panda';
 
@@ -48,6 +50,16 @@ export async function example(): Promise<void> {
 
   node.on('error', (error: P2pandaError) => console.error(error.code, error.message));
 
+  // Paging through an index: every pending request, 50 at a time.
+  let after: string | null = null;
+  do {
+    const page: Page<RequestWithStatus> = await node.query(festival, { by: 'status', status: 'pending', after });
+    for (const request of page.items) console.log(request.event, request.resource, request.status);
+    after = page.next;
+  } while (after);
+  const mine: Page<Resource> = await node.query(festival, { by: 'owner', limit: 10 });
+  console.log(mine.items.length);
+
   // @ts-expect-error a location needs `type: 'location'`, not a made-up kind
   await node.createResource(festival, { name: 'Van', kind: { type: 'vehicle' } });
   // @ts-expect-error createFestival takes an object, not a bare name
@@ -56,6 +68,8 @@ export async function example(): Promise<void> {
   await node.registerPolicy('maybe', () => 'perhaps');
   // @ts-expect-error unknown event name
   node.on('joined', () => {});
+  // @ts-expect-error a resource's timeline needs the resource
+  await node.query(festival, { by: 'resource', from: 0 });
 
   await node.close();
 }

@@ -1,7 +1,7 @@
 //! The node's JS API, one method per call: arguments come as a JS array, results go back as
 //! plain JS values (see `shapes.rs`). `index.js` forwards its methods here through the Worker.
 
-use p2panda_core::festival::FestivalQuery;
+use p2panda_core::festival::{FestivalQuery, KvError, PageRequest, RequestInfo};
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::PublicKey;
 use p2panda_core::operation::{
@@ -41,6 +41,14 @@ impl Args {
 /// A result as a JS value (`Result` so call arms can return it directly).
 fn to_js<T: ToJs>(value: &T) -> Result<JsValue, NodeError> {
     Ok(value.to_js())
+}
+
+fn requests_js(requests: &[RequestInfo]) -> JsValue {
+    requests
+        .iter()
+        .map(RequestJs::from)
+        .collect::<Vec<_>>()
+        .to_js()
 }
 
 fn ids_of(hexes: Option<Vec<String>>, name: &str) -> Result<Option<Vec<Hash>>, NodeError> {
@@ -367,6 +375,12 @@ impl BrowserNode {
                 })
             }
 
+            "query" => {
+                let festival = args.id("festival")?;
+                let input: QueryInput = args.take("query")?;
+                self.paged_query(festival, input)
+            }
+
             // ---- authorization ----
             "authorize" => {
                 let festival = args.id("festival")?;
@@ -511,6 +525,70 @@ impl BrowserNode {
             .festival(festival)
             .ok_or_else(|| NodeError::NotFound(format!("festival {festival}")))?;
         look(&query)
+    }
+
+    /// One page of `query` (see `QueryInput`); `index.d.ts` documents the arguments.
+    fn paged_query(&self, festival: Hash, input: QueryInput) -> Result<JsValue, NodeError> {
+        let bad = |message: &str| NodeError::InvalidArgument(message.into());
+        let limit = input.limit.unwrap_or(50);
+        if !(1..=1000).contains(&limit) {
+            return Err(bad("limit: from 1 to 1000"));
+        }
+        let after = input.after.as_deref().map(str::parse).transpose();
+        let page = PageRequest {
+            limit: limit as usize,
+            after: after.map_err(|e: KvError| NodeError::InvalidArgument(format!("after: {e}")))?,
+        };
+        let range = input.from.unwrap_or(Millis::MIN)..input.to.unwrap_or(Millis::MAX);
+        if range.is_empty() && range.start > range.end {
+            return Err(bad("from is after to"));
+        }
+        let status = input.status.as_deref().map(status_arg).transpose()?;
+        let resource = input.resource.as_deref();
+        let resource = resource.map(|hex| hash_arg("resource", hex)).transpose()?;
+        let owner = match input.owner.as_deref() {
+            Some(hex) => parse_key(hex)?,
+            None => self.core.borrow().node.key_pair().public_key(),
+        };
+        self.query(festival, |q| {
+            let (items, next) = match (input.by.as_str(), resource, status) {
+                ("time", ..) => {
+                    let p = q.events_by_time(range, &page);
+                    let items = p.items.into_iter().map(EventJs::from).collect::<Vec<_>>();
+                    (items.to_js(), p.next)
+                }
+                ("resource", Some(resource), _) => {
+                    let p = q.events_by_resource(resource, range, &page);
+                    let items = p.items.into_iter().map(EventJs::from).collect::<Vec<_>>();
+                    (items.to_js(), p.next)
+                }
+                ("owner", _, None) => {
+                    let p = q.resources_by_owner(owner, &page);
+                    let items = p
+                        .items
+                        .into_iter()
+                        .map(ResourceJs::from)
+                        .collect::<Vec<_>>();
+                    (items.to_js(), p.next)
+                }
+                ("owner", _, Some(status)) => {
+                    let p = q.requests_by_owner(owner, status, range, &page);
+                    (requests_js(&p.items), p.next)
+                }
+                ("status", resource, Some(status)) => {
+                    let p = q.requests_by_status(status, resource, range, &page);
+                    (requests_js(&p.items), p.next)
+                }
+                ("resource", ..) => return Err(bad("resource: required with by: \"resource\"")),
+                ("status", ..) => return Err(bad("status: required with by: \"status\"")),
+                _ => {
+                    return Err(bad(
+                        "by: expected \"time\", \"resource\", \"owner\" or \"status\"",
+                    ))
+                }
+            };
+            Ok(page_js(items, next))
+        })
     }
 
     /// The festival a change to `resource`, seen from `festival`, is written in.

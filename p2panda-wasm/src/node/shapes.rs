@@ -8,8 +8,8 @@
 //! checks the hand-written conversions against them.
 
 use p2panda_core::festival::{
-    Booking, Conflict, EventInfo, FestivalInfo, Profile, RejectedInfo, Request, RequestStatus,
-    ResourceInfo,
+    Booking, Conflict, Cursor, EventInfo, FestivalInfo, Profile, RejectedInfo, Request,
+    RequestInfo, RequestStatus, ResourceInfo, StatusKind,
 };
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::PublicKey;
@@ -475,7 +475,71 @@ impl FromJs for VerdictJs {
     }
 }
 
+/// The argument of `query`: which index to page through, and where.
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq, serde::Deserialize))]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+pub(crate) struct QueryInput {
+    /// `"time"`, `"resource"`, `"owner"` or `"status"`.
+    pub by: String,
+    #[cfg_attr(test, serde(default))]
+    pub from: Option<Millis>,
+    #[cfg_attr(test, serde(default))]
+    pub to: Option<Millis>,
+    #[cfg_attr(test, serde(default))]
+    pub resource: Option<String>,
+    #[cfg_attr(test, serde(default))]
+    pub owner: Option<String>,
+    #[cfg_attr(test, serde(default))]
+    pub status: Option<String>,
+    #[cfg_attr(test, serde(default))]
+    pub limit: Option<u32>,
+    /// A page's `next`.
+    #[cfg_attr(test, serde(default))]
+    pub after: Option<String>,
+}
+
+impl FromJs for QueryInput {
+    fn from_js(value: JsValue) -> Result<Self, String> {
+        let fields = Fields::of(value, "a query object")?;
+        // One reader per type, called per field (less code than a call inlined per field).
+        let text = |key| fields.optional::<Option<String>>(key).map(Option::flatten);
+        let time = |key| fields.optional::<Option<Millis>>(key).map(Option::flatten);
+        Ok(QueryInput {
+            by: fields.required("by")?,
+            from: time("from")?,
+            to: time("to")?,
+            resource: text("resource")?,
+            owner: text("owner")?,
+            status: text("status")?,
+            limit: fields.optional("limit")?.flatten(),
+            after: text("after")?,
+        })
+    }
+}
+
+/// A request state by its name in [`StatusJs`].
+pub(crate) fn status_arg(name: &str) -> Result<StatusKind, NodeError> {
+    match name {
+        "pending" => Ok(StatusKind::Pending),
+        "granted" => Ok(StatusKind::Granted),
+        "denied" => Ok(StatusKind::Denied),
+        "resourceDeleted" => Ok(StatusKind::ResourceDeleted),
+        _ => Err(NodeError::InvalidArgument(format!(
+            "status: unknown \"{name}\", expected \"pending\", \"granted\", \"denied\" or \"resourceDeleted\""
+        ))),
+    }
+}
+
 // ---- output ----
+
+/// A page of `query`: `{ items, next }`, `next` being `null` on the last page.
+pub(crate) fn page_js(items: JsValue, next: Option<Cursor>) -> JsValue {
+    object(&[
+        ("items", items),
+        ("next", nullable(&next.map(|c| c.to_string()))),
+    ])
+}
 
 /// A time or count as a JS number.
 fn number(value: i64) -> JsValue {
@@ -592,6 +656,7 @@ impl ToJs for ResourceJs {
     }
 }
 
+#[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct StatusJs {
     status: &'static str,
@@ -736,6 +801,9 @@ pub(crate) struct RequestJs {
     resource: String,
     start: Millis,
     end: Millis,
+    /// What the owner said, for `query` (pending requests leave it out).
+    #[cfg_attr(test, serde(flatten, skip_serializing_if = "Option::is_none"))]
+    status: Option<StatusJs>,
 }
 
 impl From<&Request> for RequestJs {
@@ -746,19 +814,33 @@ impl From<&Request> for RequestJs {
             resource: hex_of(&request.resource),
             start: request.start,
             end: request.end,
+            status: None,
+        }
+    }
+}
+
+impl From<&RequestInfo> for RequestJs {
+    fn from(info: &RequestInfo) -> Self {
+        RequestJs {
+            status: Some((&info.status).into()),
+            ..RequestJs::from(&info.request)
         }
     }
 }
 
 impl ToJs for RequestJs {
     fn to_js(&self) -> JsValue {
-        object(&[
+        let request = object(&[
             ("event", string(&self.event)),
             ("eventVersion", string(&self.event_version)),
             ("resource", string(&self.resource)),
             ("start", number(self.start)),
             ("end", number(self.end)),
-        ])
+        ]);
+        if let Some(status) = &self.status {
+            status.add_to(&request);
+        }
+        request
     }
 }
 

@@ -192,6 +192,18 @@ fn answers_read_like_serde() {
     );
 }
 
+#[wasm_bindgen_test]
+fn queries_read_like_serde() {
+    reads_like_serde::<QueryInput>(&format!(
+        "{NOT_OBJECTS}
+        {{by: 'time'}}, {{by: 'time', from: 0, to: 10, limit: 50, after: null}},
+        {{by: 'resource', resource: 'ab', from: -5, to: 2n}}, {{by: 'owner', owner: 'k', status: 'pending'}},
+        {{by: 'status', status: 'granted', resource: undefined, after: 'c'}}, {{by: 5}}, {{}},
+        {{by: 'time', from: 1.5}}, {{by: 'time', limit: -1}}, {{by: 'time', limit: 2 ** 33}},
+        {{by: 'time', after: 7}}, {{by: 'status', status: ['pending']}}, {{by: 'time', other: 1}},"
+    ));
+}
+
 fn location(full: bool) -> KindJs {
     KindJs::Location {
         address: full.then(|| "Field 3".into()),
@@ -283,13 +295,21 @@ fn results_write_like_serde() {
         })
         .collect();
     writes_like_serde(&bookings);
-    writes_like_serde(&vec![RequestJs {
+    let request = |status: Option<&RequestStatus>| RequestJs {
         event: "e".into(),
         event_version: "v".into(),
         resource: "r".into(),
         start: 1,
         end: 2,
-    }]);
+        status: status.map(Into::into),
+    };
+    writes_like_serde(&vec![request(None)]);
+    writes_like_serde(
+        &statuses
+            .iter()
+            .map(|s| request(Some(s)))
+            .collect::<Vec<_>>(),
+    );
     writes_like_serde(&vec![ConflictJs {
         resource: "r".into(),
         first: "a".into(),
