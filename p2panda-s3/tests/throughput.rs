@@ -8,40 +8,10 @@ mod common;
 use std::time::Instant;
 
 use common::{raw_bytes, Server};
-use p2panda_core::identity::KeyPair;
 use p2panda_core::mailbox::MailboxKey;
-use p2panda_core::operation::*;
 use p2panda_core::replica::Replica;
 use p2panda_s3::Mailbox;
-
-/// A festival of `entries` entries by `authors` authors in turn, each payload about 230 bytes.
-fn festival(entries: usize, authors: usize) -> (Replica, FestivalId) {
-    let authors: Vec<_> = (0..authors).map(|_| KeyPair::generate()).collect();
-    let mut replica = Replica::new();
-    let create = Operation::FestivalCreate(FestivalCreate {
-        name: "Bench fest".into(),
-        description: String::new(),
-        parent: None,
-        fork_of: None,
-    });
-    let (festival, _) = replica.publish(&authors[0], &create).expect("valid");
-    for i in 1..entries {
-        let hour = (i as i64 % 500) * 3_600_000;
-        let event = Operation::EventCreate(EventCreate {
-            festival,
-            title: format!("Workshop {i}"),
-            description: "Bring your own tools; we share the rest. Soldering, sewing, repair."
-                .into(),
-            start: hour,
-            end: hour + 5_400_000,
-            resources: vec![],
-        });
-        replica
-            .publish(&authors[i % authors.len()], &event)
-            .expect("valid");
-    }
-    (replica, festival)
-}
+use p2panda_tests::workload::festival;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_and_pull_throughput_and_size_overhead() {
