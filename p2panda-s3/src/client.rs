@@ -297,7 +297,7 @@ impl Mailbox {
         loop {
             let gets = replica.read(|replica| {
                 self.state
-                    .plan_download(&self.key, replica.store(), &listed, &tried)
+                    .plan_download(&self.key, replica, &listed, &tried)
             });
             if gets.is_empty() {
                 break;
@@ -328,7 +328,7 @@ impl Mailbox {
                 }
                 // Store as soon as a bundle connects, so a failure later keeps it.
                 let ingested = replica.write(|replica| assembler.ingest(replica));
-                report.entries += ingested.new;
+                report.entries += ingested.stored.len();
                 report.duplicates += ingested.duplicates;
                 report.rejected_entries.extend(ingested.rejected);
             }

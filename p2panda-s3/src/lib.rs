@@ -19,6 +19,8 @@
 mod client;
 mod config;
 mod error;
+#[cfg(feature = "test-server")]
+pub mod test_server;
 
 pub use client::{Mailbox, PullReport, PushReport, ReplicaAccess};
 pub use config::S3Config;

@@ -243,6 +243,15 @@ export class Node {
     return sessions.map((s) => ({ ...s, via: links.get(s.peer)?.via ?? null }));
   }
 
+  /**
+   * S3 store-and-forward for `festival` through any S3-compatible bucket (`config`: endpoint,
+   * bucket, accessKeyId, secretAccessKey, region?, prefix?). Loads the mailbox module on first use.
+   */
+  async mailbox(festival, config) {
+    const { openMailbox } = await import('./mailbox.js');
+    return openMailbox(this, (method, args) => this.#call(method, args), festival, config);
+  }
+
   /** Zero-infrastructure pairing, step 1: a code to give the other person. */
   createInvite() {
     return this.#networkOrFail().createInvite();

@@ -11,27 +11,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::error::ErrorCode;
-use crate::node::shapes::ToJs;
+use crate::node::shapes::{object, ToJs};
 use crate::node::{BrowserNode, NodeError, Out};
 
 /// How often sessions are checked for silent peers, in ms.
 const TICK_MS: i32 = 1_000;
-
-/// Build a plain JS object from fields.
-pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (name, value) in fields {
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
-    }
-    object.into()
-}
 
 fn field(message: &JsValue, name: &str) -> JsValue {
     Reflect::get(message, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)

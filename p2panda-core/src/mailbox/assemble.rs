@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::festival::{Outcome, Topic};
+use crate::hash::Hash;
 use crate::replica::{IngestError, Replica};
 use crate::store::LogKey;
 
 use super::codec::Bundle;
+use super::logs::LocalLogs;
 
 /// Why an entry from a bundle was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,8 +36,9 @@ pub struct Rejected {
 /// What [`Assembler::ingest`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ingested {
-    /// Entries stored (applied, waiting for what they refer to, or kept as rejected operations).
-    pub new: usize,
+    /// Entries stored (applied, waiting for what they refer to, or kept as rejected operations),
+    /// by hash: a node that keeps entries elsewhere too (a browser's IndexedDB) saves these.
+    pub stored: Vec<Hash>,
     /// Entries the replica had already.
     pub duplicates: usize,
     /// Entries refused; the rest of their bundle is skipped, since it cannot follow them.
@@ -77,55 +80,71 @@ impl Assembler {
     /// Each entry is verified by [`Replica::ingest`]'s checks; one refused ends its bundle.
     pub fn ingest(&mut self, replica: &mut Replica) -> Ingested {
         let mut done = Ingested::default();
-        let ready: Vec<_> = self.pending.keys().copied().collect();
-        for key @ (log, first, _) in ready {
-            let height = replica.store().height(log);
-            if first > height + 1 {
-                continue;
-            }
-            let Some(bundle) = self.pending.remove(&key) else {
-                continue;
-            };
-            for (seq, (entry, payload)) in (first..).zip(&bundle.entries) {
-                // Entries held already are skipped unread: overlap is rare (plans skip it), and
-                // a fork is found by sync, which compares heads.
-                if seq <= height {
-                    continue;
-                }
-                match self.ingest_one(replica, log, seq, entry, payload) {
-                    Ok(Outcome::Duplicate) => done.duplicates += 1,
-                    Ok(_) => done.new += 1,
-                    Err(error) => {
-                        done.rejected.push(Rejected { log, seq, error });
-                        break;
-                    }
-                }
-            }
+        while let Some(bundle) = self.next_ready(replica) {
+            let one = ingest_bundle(replica, self.topic, &bundle);
+            done.stored.extend(one.stored);
+            done.duplicates += one.duplicates;
+            done.rejected.extend(one.rejected);
         }
         done
     }
 
-    fn ingest_one(
-        &self,
-        replica: &mut Replica,
-        log: LogKey,
-        seq: u64,
-        entry: &[u8],
-        payload: &[u8],
-    ) -> Result<Outcome, EntryError> {
-        let prepared = replica.prepare(entry, payload)?;
-        if (prepared.log(), prepared.seq()) != (log, seq) {
-            return Err(EntryError::Misplaced);
-        }
-        let topic = replica.topic_of_prepared(&prepared);
-        if topic.is_some_and(|t| t != self.topic) {
-            // A forged festival creation names a festival no one wrote: report the forgery.
-            prepared
-                .entry()
-                .verify_signature()
-                .map_err(IngestError::from)?;
-            return Err(EntryError::OutsideFestival);
-        }
-        Ok(replica.commit(prepared)?)
+    /// Take out the first bundle (by log, then sequence number) that continues what `logs`
+    /// hold, for [`ingest_bundle`] where the replica is elsewhere. `None`: every bundle left
+    /// waits for one before it.
+    pub fn next_ready(&mut self, logs: &impl LocalLogs) -> Option<Bundle> {
+        let key = *self
+            .pending
+            .keys()
+            .find(|(log, first, _)| *first <= logs.height(*log) + 1)?;
+        self.pending.remove(&key)
     }
+}
+
+/// Ingest `bundle` (of the mailbox of `topic`) into `replica`: the entries past what it holds,
+/// each verified by [`Replica::ingest`]'s checks; one refused ends the bundle.
+pub fn ingest_bundle(replica: &mut Replica, topic: Topic, bundle: &Bundle) -> Ingested {
+    let mut done = Ingested::default();
+    let (log, height) = (bundle.log, replica.store().height(bundle.log));
+    for (seq, (entry, payload)) in (bundle.first..).zip(&bundle.entries) {
+        // Entries held already are skipped unread: overlap is rare (plans skip it), and a fork
+        // is found by sync, which compares heads.
+        if seq <= height {
+            continue;
+        }
+        match ingest_one(replica, topic, log, seq, entry, payload) {
+            Ok((Outcome::Duplicate, _)) => done.duplicates += 1,
+            Ok((_, id)) => done.stored.push(id),
+            Err(error) => {
+                done.rejected.push(Rejected { log, seq, error });
+                break;
+            }
+        }
+    }
+    done
+}
+
+fn ingest_one(
+    replica: &mut Replica,
+    topic: Topic,
+    log: LogKey,
+    seq: u64,
+    entry: &[u8],
+    payload: &[u8],
+) -> Result<(Outcome, Hash), EntryError> {
+    let prepared = replica.prepare(entry, payload)?;
+    let id = prepared.entry().hash();
+    if (prepared.log(), prepared.seq()) != (log, seq) {
+        return Err(EntryError::Misplaced);
+    }
+    let found = replica.topic_of_prepared(&prepared);
+    if found.is_some_and(|t| t != topic) {
+        // A forged festival creation names a festival no one wrote: report the forgery.
+        prepared
+            .entry()
+            .verify_signature()
+            .map_err(IngestError::from)?;
+        return Err(EntryError::OutsideFestival);
+    }
+    Ok((replica.commit(prepared)?, id))
 }

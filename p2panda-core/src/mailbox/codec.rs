@@ -26,6 +26,17 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// The bundle's plain encoding, as it is sealed in a mailbox object (and as a browser's
+    /// mailbox module and its node hand bundles to each other).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode_bundle(self)
+    }
+
+    /// A bundle from [`to_bytes`](Self::to_bytes); the error says what is malformed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, &'static str> {
+        decode_bundle(bytes)
+    }
+
     /// The sequence number of the last entry (`first - 1` when empty).
     pub fn last(&self) -> u64 {
         (self.first + self.entries.len() as u64).saturating_sub(1)

@@ -38,11 +38,13 @@
 mod assemble;
 mod codec;
 mod key;
+mod logs;
 mod plan;
 
-pub use assemble::{Assembler, EntryError, Ingested, Rejected};
+pub use assemble::{ingest_bundle, Assembler, EntryError, Ingested, Rejected};
 pub use codec::{padded_len, Bundle, BundleRef};
 pub use key::{MailboxKey, ObjectName, ID_LEN};
+pub use logs::{LocalLogs, LogSnapshot};
 pub use plan::{
     GetObject, ListedObject, MailboxState, PutObject, DEFAULT_BUNDLE_SIZE, MAX_INDEX_BUNDLES,
 };

@@ -3,11 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::replica::Replica;
-use crate::store::{LogKey, MemoryStore};
+use crate::store::LogKey;
 
 use super::codec::{self, Bundle, BundleRef, BUNDLE_HEAD, PER_ENTRY};
 use super::key::{random_id, MailboxKey, ObjectName, HEADER_LEN, ID_LEN};
+use super::logs::LocalLogs;
 use super::{MailboxError, MAX_OBJECT_SIZE};
 use crate::secret::SEAL_OVERHEAD;
 
@@ -153,23 +153,14 @@ impl MailboxState {
     /// Bundles of every entry of the mailbox's festival that the bucket is not known to hold.
     /// Upload them (in any order, concurrently if you like), report each with
     /// [`uploaded`](Self::uploaded), then upload [`plan_index`](Self::plan_index).
-    pub fn plan_upload(&self, key: &MailboxKey, replica: &Replica) -> Vec<PutObject> {
-        let coverage = self.coverage();
+    pub fn plan_upload(&self, key: &MailboxKey, logs: &impl LocalLogs) -> Vec<PutObject> {
         // What the entries may take so that the sealed bundle stays within `bundle_size`.
         let budget = self
             .bundle_size
             .saturating_sub(BUNDLE_HEAD + HEADER_LEN + SEAL_OVERHEAD);
         let mut puts = Vec::new();
-        for (log, height) in replica.store().heights() {
-            // A private festival's logs count even when this node cannot read them: it forwards.
-            if replica.topic_of_log(log) != Some(key.topic()) {
-                continue;
-            }
-            let covered = coverage.get(&log).copied().unwrap_or(0);
-            if height <= covered {
-                continue;
-            }
-            let entries = replica.store().entries_after(log, covered);
+        for (log, covered) in self.upload_needs(key, logs) {
+            let entries = logs.entries_after(log, covered);
             let mut first = covered + 1;
             let mut start = 0;
             while start < entries.len() {
@@ -177,7 +168,7 @@ impl MailboxState {
                 let mut size = 0;
                 let mut end = start;
                 while let Some(stored) = entries.get(end) {
-                    let more = stored.entry.bytes().len() + stored.payload.len() + PER_ENTRY;
+                    let more = stored.0.len() + stored.1.len() + PER_ENTRY;
                     if end > start && size + more > budget {
                         break;
                     }
@@ -189,7 +180,7 @@ impl MailboxState {
                     first,
                     entries: entries[start..end]
                         .iter()
-                        .map(|s| (s.entry.bytes().to_vec(), s.payload.clone()))
+                        .map(|(entry, payload)| (entry.to_vec(), payload.to_vec()))
                         .collect(),
                 };
                 let id = random_id();
@@ -211,6 +202,20 @@ impl MailboxState {
             }
         }
         puts
+    }
+
+    /// The logs of the mailbox's festival with entries the bucket is not known to hold, and
+    /// how far the bucket holds each: [`plan_upload`](Self::plan_upload) reads the entries of
+    /// each log after that.
+    pub fn upload_needs(&self, key: &MailboxKey, logs: &impl LocalLogs) -> Vec<(LogKey, u64)> {
+        let coverage = self.coverage();
+        logs.logs_of(key.topic())
+            .into_iter()
+            .filter_map(|(log, height)| {
+                let covered = coverage.get(&log).copied().unwrap_or(0);
+                (height > covered).then_some((log, covered))
+            })
+            .collect()
     }
 
     /// `put` (a bundle) is stored in the bucket: record it for this writer's index.
@@ -364,7 +369,7 @@ impl MailboxState {
     pub fn plan_download(
         &self,
         key: &MailboxKey,
-        store: &MemoryStore,
+        logs: &impl LocalLogs,
         listed: &[ListedObject],
         skip: &HashSet<ObjectName>,
     ) -> Vec<GetObject> {
@@ -386,16 +391,16 @@ impl MailboxState {
         let mut by_log: HashMap<LogKey, Vec<BundleRef>> = HashMap::new();
         for r in self.known.values() {
             let object = ObjectName::Bundle(r.id);
-            if !self.bad.contains(&r.id) && wanted(&object) && r.last() > store.height(r.log) {
+            if !self.bad.contains(&r.id) && wanted(&object) && r.last() > logs.height(r.log) {
                 by_log.entry(r.log).or_default().push(*r);
             }
         }
-        let mut logs: Vec<_> = by_log.into_iter().collect();
-        logs.sort_by_key(|(log, _)| *log);
+        let mut by_log: Vec<_> = by_log.into_iter().collect();
+        by_log.sort_by_key(|(log, _)| *log);
         let mut chains: Vec<std::vec::IntoIter<[u8; ID_LEN]>> = Vec::new();
-        for (log, refs) in logs {
+        for (log, refs) in by_log {
             let mut chain = Vec::new();
-            let mut reach = store.height(log);
+            let mut reach = logs.height(log);
             // Ties go to the smaller id, so the plan does not depend on the map's order.
             while let Some(next) = refs
                 .iter()

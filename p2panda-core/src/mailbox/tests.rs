@@ -103,7 +103,7 @@ fn pull(
     let mut tried = HashSet::new();
     let mut assembler = Assembler::new(key.topic());
     loop {
-        let gets = state.plan_download(key, replica.store(), &listed, &tried);
+        let gets = state.plan_download(key, &*replica, &listed, &tried);
         if gets.is_empty() {
             break;
         }
@@ -120,7 +120,7 @@ fn pull(
             }
         }
         let ingested = assembler.ingest(replica);
-        pulled.ingested.new += ingested.new;
+        pulled.ingested.stored.extend(ingested.stored);
         pulled.ingested.duplicates += ingested.duplicates;
         pulled.ingested.rejected.extend(ingested.rejected);
     }
@@ -184,7 +184,7 @@ fn two_peers_converge_through_the_bucket_incrementally() {
     let mut b = Replica::new();
     let mut b_state = MailboxState::new();
     let pulled = pull(&mut b_state, &key, &mut b, &bucket, false);
-    assert_eq!(pulled.ingested.new, 52);
+    assert_eq!(pulled.ingested.stored.len(), 52);
     assert!(pulled.refused.is_empty());
     assert_eq!(b.state().snapshot(), a.state().snapshot());
     // B writes; B's push uploads only B's new entry, not what it read from A.
@@ -193,7 +193,7 @@ fn two_peers_converge_through_the_bucket_incrementally() {
     assert_eq!(push(&mut b_state, &key, &b, &mut bucket), 1);
     // A reads only the new bundle.
     let pulled = pull(&mut a_state, &key, &mut a, &bucket, false);
-    assert_eq!((pulled.gets, pulled.ingested.new), (1, 1));
+    assert_eq!((pulled.gets, pulled.ingested.stored.len()), (1, 1));
     assert_eq!(a.state().snapshot(), b.state().snapshot());
     assert_eq!(pull(&mut a_state, &key, &mut a, &bucket, false).gets, 0);
 }
@@ -213,7 +213,7 @@ fn a_lost_or_stale_index_is_made_up_for_by_listing() {
     let mut b_state = MailboxState::new();
     assert_eq!(pull(&mut b_state, &key, &mut b, &bucket, false).gets, 0);
     let pulled = pull(&mut b_state, &key, &mut b, &bucket, true);
-    assert_eq!(pulled.ingested.new, 22);
+    assert_eq!(pulled.ingested.stored.len(), 22);
     assert_eq!(b.state().snapshot(), a.state().snapshot());
     // Bundles now known by their content are not fetched again.
     assert_eq!(pull(&mut b_state, &key, &mut b, &bucket, true).gets, 0);
@@ -241,7 +241,7 @@ fn a_reader_fetches_only_bundles_past_its_height_and_not_overlaps_twice() {
     let bundles = bucket.list(&key.bundles_prefix()).len();
     let mut b = Replica::new();
     let pulled = pull(&mut MailboxState::new(), &key, &mut b, &bucket, false);
-    assert_eq!(pulled.ingested.new, 42);
+    assert_eq!(pulled.ingested.stored.len(), 42);
     assert_eq!(pulled.ingested.duplicates, 0);
     assert!(
         pulled.gets < bundles / 2 + 2,
@@ -269,7 +269,7 @@ fn a_corrupted_bundle_is_refused_by_name_and_uploaded_again_by_a_holder() {
     assert_eq!(pulled.refused.len(), 1);
     assert_eq!(pulled.refused[0].name(), victim);
     assert!(matches!(pulled.refused[0], MailboxError::Corrupted { .. }));
-    assert!(pulled.ingested.new > 0 && pulled.ingested.new < 32);
+    assert!(!pulled.ingested.stored.is_empty() && pulled.ingested.stored.len() < 32);
     let held = b.store().len();
     // B holds part: it uploads nothing the bucket already has, and loses nothing it holds.
     assert_eq!(push(&mut b_state, &key, &b, &mut bucket), 0);

@@ -203,7 +203,7 @@ impl Network {
             .links
             .iter()
             .map(|(peer, c)| -> JsValue {
-                crate::worker::object(&[
+                crate::node::shapes::object(&[
                     ("peer", (*peer as f64).into()),
                     ("via", c.via.as_str().into()),
                 ])

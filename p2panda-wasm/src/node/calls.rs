@@ -16,13 +16,13 @@ use super::shapes::*;
 use super::{BrowserNode, NodeError};
 
 /// Arguments of one call, taken in order.
-struct Args {
+pub(super) struct Args {
     values: Vec<JsValue>,
     next: usize,
 }
 
 impl Args {
-    fn take<T: FromJs>(&mut self, name: &str) -> Result<T, NodeError> {
+    pub(super) fn take<T: FromJs>(&mut self, name: &str) -> Result<T, NodeError> {
         let value = self
             .values
             .get(self.next)
@@ -32,7 +32,7 @@ impl Args {
         T::from_js(value).map_err(|e| NodeError::InvalidArgument(format!("{name}: {e}")))
     }
 
-    fn id(&mut self, name: &str) -> Result<Hash, NodeError> {
+    pub(super) fn id(&mut self, name: &str) -> Result<Hash, NodeError> {
         let hex: String = self.take(name)?;
         hash_arg(name, &hex)
     }
@@ -503,6 +503,7 @@ impl BrowserNode {
             "entryCount" => Ok(JsValue::from_f64(
                 self.core.borrow().node.replica().store().len() as f64,
             )),
+            m if m.starts_with("mailbox") => self.mailbox_call(m, args),
             _ => Err(NodeError::UnknownMethod(method.to_string())),
         }
     }
@@ -675,7 +676,7 @@ impl BrowserNode {
     }
 }
 
-fn parse_key(hex: &str) -> Result<PublicKey, NodeError> {
+pub(super) fn parse_key(hex: &str) -> Result<PublicKey, NodeError> {
     hex.parse()
         .map_err(|_| NodeError::InvalidArgument("a public key is 64 hex characters".into()))
 }

@@ -12,6 +12,7 @@
 
 mod calls;
 mod error;
+mod mailbox;
 mod policy;
 mod restore;
 pub(crate) mod shapes;
@@ -89,6 +90,24 @@ struct Core {
     entries_stored: u64,
     policy: policy::Responder,
     closed: bool,
+}
+
+impl Core {
+    /// Save the stored entry `id` with the next batch of received entries.
+    fn queue_save(&mut self, id: &Hash) {
+        let Some(stored) = self.node.replica().store().get_by_hash(id) else {
+            return;
+        };
+        let record = stored_entry(&stored.entry, &stored.payload);
+        let log = LogKey {
+            author: stored.entry.author(),
+            log_id: stored.entry.log_id(),
+        };
+        if let Some(festival) = self.node.replica().state().festival_of_log(log) {
+            self.unsaved_festivals.insert(festival);
+        }
+        self.unsaved.push(record);
+    }
 }
 
 /// A handle on the node; clones share it.
@@ -385,20 +404,7 @@ impl BrowserNode {
         let mut core = self.core.borrow_mut();
         for event in events {
             match event {
-                Event::Stored { id, .. } => {
-                    let Some(stored) = core.node.replica().store().get_by_hash(&id) else {
-                        continue;
-                    };
-                    let record = stored_entry(&stored.entry, &stored.payload);
-                    let log = LogKey {
-                        author: stored.entry.author(),
-                        log_id: stored.entry.log_id(),
-                    };
-                    if let Some(festival) = core.node.replica().state().festival_of_log(log) {
-                        core.unsaved_festivals.insert(festival);
-                    }
-                    core.unsaved.push(record);
-                }
+                Event::Stored { id, .. } => core.queue_save(&id),
                 Event::Fork { log, seq } => {
                     let evidence = core
                         .node

@@ -24,8 +24,8 @@ mod js;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
 
-use js::{nullable, object, set, string};
-pub(crate) use js::{Fields, FromJs, ToJs};
+use js::{nullable, set};
+pub(crate) use js::{object, string, Fields, FromJs, ToJs};
 
 pub(crate) fn hash_arg(what: &str, hex: &str) -> Result<Hash, NodeError> {
     hex.parse()

@@ -1,0 +1,91 @@
+//! What a mailbox reads of the local logs: a [`Replica`], or a [`LogSnapshot`] of one handed
+//! over (a browser's mailbox module runs apart from the node that holds the replica).
+
+use crate::festival::Topic;
+use crate::replica::Replica;
+use crate::store::LogKey;
+
+/// The local side of a mailbox's festival.
+pub trait LocalLogs {
+    /// The logs of `topic` held here, with their heights. A private festival's logs count even
+    /// when this node cannot read them: it forwards them.
+    fn logs_of(&self, topic: Topic) -> Vec<(LogKey, u64)>;
+    /// The sequence number of the last entry of `log` held here (0: none).
+    fn height(&self, log: LogKey) -> u64;
+    /// The entries of `log` after `seq`, with their payloads, in order.
+    fn entries_after(&self, log: LogKey, seq: u64) -> Vec<(&[u8], &[u8])>;
+}
+
+impl LocalLogs for Replica {
+    fn logs_of(&self, topic: Topic) -> Vec<(LogKey, u64)> {
+        self.store()
+            .heights()
+            .filter(|(log, _)| self.topic_of_log(*log) == Some(topic))
+            .collect()
+    }
+
+    fn height(&self, log: LogKey) -> u64 {
+        self.store().height(log)
+    }
+
+    fn entries_after(&self, log: LogKey, seq: u64) -> Vec<(&[u8], &[u8])> {
+        self.store()
+            .entries_after(log, seq)
+            .iter()
+            .map(|s| (s.entry.bytes(), s.payload.as_slice()))
+            .collect()
+    }
+}
+
+/// One festival's logs as another part of the program described them: heights, and the entries
+/// it was asked for ([`MailboxState::upload_needs`](super::MailboxState::upload_needs)).
+#[derive(Debug, Clone, Default)]
+pub struct LogSnapshot {
+    heights: Vec<(LogKey, u64)>,
+    /// Per log: the sequence number the entries follow, and the entries with payloads.
+    entries: Vec<(LogKey, u64, Vec<(Vec<u8>, Vec<u8>)>)>,
+}
+
+impl LogSnapshot {
+    /// The festival's logs and their heights.
+    pub fn new(heights: Vec<(LogKey, u64)>) -> Self {
+        LogSnapshot {
+            heights,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The entries of `log` after `seq` (with payloads, in order).
+    pub fn add_entries(&mut self, log: LogKey, seq: u64, entries: Vec<(Vec<u8>, Vec<u8>)>) {
+        self.entries.push((log, seq, entries));
+    }
+}
+
+impl LocalLogs for LogSnapshot {
+    fn logs_of(&self, _topic: Topic) -> Vec<(LogKey, u64)> {
+        self.heights.clone()
+    }
+
+    fn height(&self, log: LogKey) -> u64 {
+        self.heights
+            .iter()
+            .find(|(l, _)| *l == log)
+            .map_or(0, |(_, height)| *height)
+    }
+
+    fn entries_after(&self, log: LogKey, seq: u64) -> Vec<(&[u8], &[u8])> {
+        let Some((_, after, entries)) = self
+            .entries
+            .iter()
+            .find(|(l, after, _)| *l == log && *after <= seq)
+        else {
+            return Vec::new();
+        };
+        let skip = usize::try_from(seq - after).unwrap_or(usize::MAX);
+        entries
+            .iter()
+            .skip(skip)
+            .map(|(entry, payload)| (entry.as_slice(), payload.as_slice()))
+            .collect()
+    }
+}

@@ -1,0 +1,232 @@
+// S3 store-and-forward for one festival (`node.mailbox(festival, config)` loads this on first
+// use, with its own small WebAssembly module): peers that are never online together converge
+// through any S3-compatible bucket. The module plans, seals and opens objects; this file moves
+// them; the node verifies and stores what arrives, as if a peer had sent it.
+import init, { Planner } from './p2panda_mailbox.js';
+import { S3Client } from './s3.js';
+
+let loaded;
+
+/** Requests in flight at once. */
+const CONCURRENCY = 4;
+
+async function mapLimit(items, limit, run) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await run(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function openMailbox(node, call, festival, config = {}) {
+  loaded ??= init(config.wasmUrl);
+  await loaded;
+  return new Mailbox(node, call, festival, new S3Client(config), config);
+}
+
+export class Mailbox {
+  #node;
+  #call;
+  #client;
+  #planner = null;
+  #plannerKey = null;
+  #turn = Promise.resolve();
+  #pulls = 0;
+  #timer = null;
+  #unsubscribe = null;
+  #pushSoon = null;
+
+  constructor(node, call, festival, client, options) {
+    this.#node = node;
+    this.#call = call;
+    this.#client = client;
+    this.festival = festival;
+    this.listEvery = options.listEvery ?? 10;
+  }
+
+  /** One push or pull at a time: each works from what the one before it learned. */
+  #serial(run) {
+    const result = this.#turn.then(run);
+    this.#turn = result.catch(() => {});
+    return result;
+  }
+
+  /** The planner for the festival's current key (a new key, learned or rotated: a new mailbox). */
+  async #open() {
+    const [topic, key, ...logs] = await this.#call('mailboxLogs', [this.festival]);
+    const id = `${topic}:${key}`;
+    if (this.#plannerKey !== id) {
+      this.#planner?.free();
+      this.#planner = new Planner(topic, key ?? undefined);
+      this.#plannerKey = id;
+    }
+    this.#planner.setLogs(logs);
+    return this.#planner;
+  }
+
+  async #readIndexes(planner, rejected) {
+    const listed = await this.#client.list(planner.indexesPrefix);
+    const etags = new Map(listed.map((l) => [l.name, l.etag]));
+    const names = planner.indexReads(listed.map((l) => l.name), listed.map((l) => l.etag ?? null));
+    const bodies = await mapLimit(names, CONCURRENCY, (name) => this.#client.get(name, planner.maxObjectSize));
+    names.forEach((name, i) => {
+      const body = bodies[i];
+      if (body === null) return; // gone since the LIST: its writer's bundles are found by listing
+      const refusal = body.tooLarge
+        ? tooLarge(name, body.tooLarge, planner.maxObjectSize)
+        : planner.takeIndex(name, etags.get(name) ?? undefined, body);
+      if (refusal) rejected.push(refusal);
+    });
+    return names.length;
+  }
+
+  /** Upload every entry of the festival the bucket is not known to hold. */
+  push() {
+    return this.#serial(async () => {
+      const planner = await this.#open();
+      const report = { bundles: 0, entries: 0, bytes: 0, index: false, indexesRead: 0 };
+      report.indexesRead = await this.#readIndexes(planner, []);
+      const needs = planner.uploadNeeds();
+      for (let i = 0; i < needs.length; i += 3) {
+        const [author, logId, after] = needs.slice(i, i + 3);
+        const entries = await this.#call('mailboxEntries', [this.festival, author, logId, after]);
+        planner.addEntries(author, logId, after, entries);
+      }
+      const puts = planner.planUpload();
+      const stored = [];
+      let failure = null;
+      await mapLimit(puts, CONCURRENCY, async (put) => {
+        try {
+          await this.#client.put(put.name, put.bytes);
+          stored.push(put.name);
+          report.bundles += 1;
+          report.entries += put.entries;
+          report.bytes += put.bytes.length;
+        } catch (error) {
+          failure ??= error;
+        }
+      });
+      // The index records what made it, even when something failed.
+      const index = planner.uploaded(stored);
+      if (index) {
+        await this.#client.put(index.name, index.bytes);
+        planner.indexUploaded();
+        report.index = true;
+      }
+      if (failure) throw failure;
+      return report;
+    });
+  }
+
+  /**
+   * Download and store what this node lacks. Entries are stored as they arrive, so a pull that
+   * fails half-way keeps them. Refused objects and entries are listed in the report; nothing of
+   * them is used.
+   */
+  pull({ full = false } = {}) {
+    return this.#serial(async () => {
+      const planner = await this.#open();
+      const report = {
+        indexesRead: 0, listed: false, bundles: 0, bytes: 0, entries: 0, duplicates: 0, missing: 0,
+        rejectedObjects: [], rejectedEntries: [],
+      };
+      report.indexesRead = await this.#readIndexes(planner, report.rejectedObjects);
+      // An index that cannot be read hides its writer's bundles: find them by listing.
+      report.listed =
+        full || this.#pulls % this.listEvery === 0 || report.rejectedObjects.length > 0;
+      const listed = report.listed
+        ? (await this.#client.list(planner.bundlesPrefix)).map((l) => l.name)
+        : undefined;
+      let names = planner.planDownload(listed, true);
+      while (names.length) {
+        const bodies = await mapLimit(names, CONCURRENCY, (name) =>
+          this.#client.get(name, planner.maxObjectSize));
+        names.forEach((name, i) => {
+          const body = bodies[i];
+          if (body instanceof Uint8Array) {
+            report.bundles += 1;
+            report.bytes += body.length;
+          }
+          if (body?.tooLarge) {
+            planner.takeBundle(name, undefined); // unusable: not planned again
+            report.rejectedObjects.push(tooLarge(name, body.tooLarge, planner.maxObjectSize));
+            return;
+          }
+          const refusal = planner.takeBundle(name, body ?? undefined);
+          if (refusal?.code === 'MAILBOX_MISSING') report.missing += 1;
+          else if (refusal) report.rejectedObjects.push(refusal);
+        });
+        await this.#store(planner, report);
+        names = planner.planDownload(undefined, false);
+      }
+      // Some servers answer a GET in a deleted bucket with "no such key": tell that apart from
+      // a few deleted objects (this LIST throws S3_NO_SUCH_BUCKET then).
+      if (report.missing > 0) await this.#client.list(planner.indexesPrefix);
+      this.#pulls += 1;
+      return report;
+    });
+  }
+
+  /** Hand every bundle that continues what the node holds to the node, log by log. */
+  async #store(planner, report) {
+    for (let bundle = planner.nextReady(); bundle; bundle = planner.nextReady()) {
+      const { author, logId, first, entries } = bundle;
+      const [stored, duplicates, height, code, seq, message] = await this.#call('mailboxIngest', [
+        this.festival, author, logId, first, entries,
+      ]);
+      planner.setHeight(author, logId, height);
+      report.entries += stored;
+      report.duplicates += duplicates;
+      if (code) report.rejectedEntries.push({ code, author, logId, seq, message });
+    }
+  }
+
+  /**
+   * Keep the mailbox in step: pull now and every `everyMs`, push soon after each change of the
+   * festival. Failures (the bucket unreachable, access denied…) go to `onError`; the next
+   * round tries again.
+   */
+  start({ everyMs = 30_000, onError = () => {} } = {}) {
+    this.stop();
+    const run = (what) => what().catch(onError);
+    run(async () => {
+      await this.pull();
+      await this.push();
+    });
+    this.#timer = setInterval(() => run(() => this.pull()), everyMs);
+    this.#unsubscribe = this.#node.subscribe(this.festival, () => {
+      clearTimeout(this.#pushSoon);
+      this.#pushSoon = setTimeout(() => run(() => this.push()), 1_000);
+    });
+  }
+
+  /** Stop what `start` started. */
+  stop() {
+    clearInterval(this.#timer);
+    clearTimeout(this.#pushSoon);
+    this.#unsubscribe?.();
+    this.#timer = this.#unsubscribe = null;
+  }
+
+  /** Stop, and free the module's memory for this mailbox. */
+  async close() {
+    this.stop();
+    await this.#turn;
+    this.#planner?.free();
+    this.#planner = null;
+    this.#plannerKey = null;
+  }
+}
+
+function tooLarge(name, size, max) {
+  return {
+    code: 'MAILBOX_TOO_LARGE',
+    name,
+    message: `object ${name} is ${size} bytes, more than the ${max} a mailbox object may have`,
+  };
+}
