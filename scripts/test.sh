@@ -59,9 +59,11 @@ browser_tests() {
     in_loopback_namespace cargo test --offline -p p2panda-wasm --target "$WASM_TARGET"
 }
 
-# The browser package, the rendezvous server and the native node the browser tests talk to.
+# The browser package, the rendezvous server, the native node and the S3 server (s3s-fs with
+# CORS) the browser tests talk to.
 build_for_browser_tests() {
-    ./scripts/build-wasm.sh && cargo build -p p2panda-rendezvous -p p2panda-node --bins
+    ./scripts/build-wasm.sh && cargo build -p p2panda-rendezvous -p p2panda-node --bins &&
+        cargo build -p p2panda-s3 --features test-server --bins
 }
 
 # Playwright drives headless Chromium against pages served from 127.0.0.1, inside the namespace.
@@ -69,7 +71,7 @@ app_level_browser_tests() {
     in_loopback_namespace node --test --test-concurrency=1 \
         p2panda-wasm/browser-tests/persistence.test.mjs p2panda-wasm/browser-tests/identity.test.mjs \
         p2panda-wasm/browser-tests/sync.test.mjs p2panda-wasm/browser-tests/private.test.mjs \
-        p2panda-wasm/browser-tests/query.test.mjs
+        p2panda-wasm/browser-tests/query.test.mjs p2panda-wasm/browser-tests/s3.test.mjs
 }
 
 # The festival app: its unit tests, then its build (tsc + vite) for the end-to-end tests. Outside
@@ -91,13 +93,13 @@ package_tests() {
 }
 
 step "cargo fmt --check" cargo fmt --all --check
-step "clippy (workspace, native, all targets)" cargo clippy --workspace --all-targets -- -D warnings
-step "clippy (p2panda-wasm, wasm32)" cargo clippy -p p2panda-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
+step "clippy (workspace, native, all targets and features)" cargo clippy --workspace --all-targets --all-features -- -D warnings
+step "clippy (p2panda-wasm and its mailbox module, wasm32)" cargo clippy -p p2panda-wasm -p p2panda-mailbox-wasm --no-deps --all-targets --target "$WASM_TARGET" -- -D warnings
 step "native tests (unit, property, conformance, simulation, WebRTC, p2panda-node kill/restart)" native_tests
 step "p2panda-core builds for wasm32" cargo build -p p2panda-core --target "$WASM_TARGET"
 step "browser tests (p2panda-wasm, headless Chromium)" browser_tests
 step "build the npm package, rendezvous and native node" build_for_browser_tests
-step "browser node tests (Playwright: persistence, WebRTC sync, bad peers)" app_level_browser_tests
+step "browser node tests (Playwright: persistence, WebRTC sync, bad peers, S3 mailbox)" app_level_browser_tests
 step "npm package: fresh Vite app (build and dev) and TypeScript types" package_tests
 step "festival app: unit tests and build (www)" www_unit_tests_and_build
 step "festival app: end to end (Playwright, three users)" www_end_to_end_tests

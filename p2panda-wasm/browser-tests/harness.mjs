@@ -134,6 +134,31 @@ export async function startRendezvous(port = 0) {
   };
 }
 
+/**
+ * A real S3-compatible server (s3s-fs, crate p2panda-s3's `p2panda-s3-test-server`) on
+ * 127.0.0.1 with one bucket, allowing browsers' cross-origin requests as a bucket CORS rule
+ * would. Resolves to its settings (endpoint, bucket, keys, `root`: the directory of its files).
+ */
+export async function startS3Server() {
+  const binary = join(ROOT, 'target', 'debug', 'p2panda-s3-test-server');
+  const root = mkdtempSync(join(tmpdir(), 'p2panda-s3-'));
+  const { child, ready } = spawnReading(binary, ['--root', root], /"endpoint"/);
+  const settings = JSON.parse(await ready);
+  return {
+    ...settings,
+    stop: () =>
+      new Promise((done) => {
+        const finish = () => {
+          rmSync(root, { recursive: true, force: true });
+          done();
+        };
+        if (child.exitCode !== null) return finish();
+        child.once('exit', finish);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 /** The native node (p2panda-node crate), talking JSON lines. */
 export async function startNativeNode(args) {
   const binary = join(ROOT, 'target', 'debug', 'p2panda-node');

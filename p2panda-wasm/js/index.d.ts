@@ -316,5 +316,90 @@ export class Node {
   acceptInvite(code: string): Promise<string>;
   completeInvite(answer: string): Promise<void>;
 
+  /**
+   * S3 store-and-forward for `festival`: peers that are never online together converge through
+   * any S3-compatible bucket. Loads the mailbox module (its own ~72 KB gzipped WebAssembly) on
+   * first use; apps that never call this never download it. The bucket must allow the app's
+   * origin (CORS: GET, PUT, and the headers authorization, x-amz-content-sha256, x-amz-date).
+   * Everything in the bucket is sealed; names are opaque. Throws `INVALID_ARGUMENT` for bad
+   * settings, `NOT_FOUND` for a festival this node neither knows nor joined.
+   *
+   * ```js
+   * const mailbox = await node.mailbox(festival, {
+   *   endpoint: 'https://s3.example.org', bucket: 'festivals',
+   *   accessKeyId: '…', secretAccessKey: '…',
+   * });
+   * await mailbox.pull();            // download and store what this node lacks
+   * await mailbox.push();            // upload what the bucket lacks
+   * mailbox.start({ everyMs: 30_000, onError: console.warn }); // or keep it in step
+   * ```
+   */
+  mailbox(festival: Hex, config: MailboxConfig): Promise<Mailbox>;
+
   close(): Promise<void>;
+}
+
+/** Where a festival's mailbox lives, and the credentials the user gave for it. */
+export interface MailboxConfig {
+  /** The service's URL, e.g. "https://s3.eu-central-1.amazonaws.com" or "http://127.0.0.1:9000". Path-style requests. */
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** For temporary credentials. */
+  sessionToken?: string;
+  /** Default "us-east-1" (what most S3-compatible services accept). */
+  region?: string;
+  /** Object names start with this (no slashes at either end needed). */
+  prefix?: string;
+  /** A pull lists every bundle (finding ones no index names) every this many pulls. Default 10. */
+  listEvery?: number;
+  /** Where the mailbox module's .wasm is, if a bundler moved it. */
+  wasmUrl?: string | URL;
+}
+
+/**
+ * One festival's mailbox. S3 failures reject with `S3_ACCESS_DENIED` (wrong credentials),
+ * `S3_NO_SUCH_BUCKET`, `S3_UNREACHABLE` (no answer, or CORS refused) or `S3_FAILED`; nothing
+ * stored locally is lost when one does. A push or pull waits for the one before it.
+ */
+export interface Mailbox {
+  readonly festival: Hex;
+  /** Upload every entry of the festival the bucket is not known to hold, then this writer's index. */
+  push(): Promise<PushReport>;
+  /** Download, verify and store what this node lacks; `full` also lists every bundle name. */
+  pull(options?: { full?: boolean }): Promise<PullReport>;
+  /** Pull now and every `everyMs` (default 30 s); push about a second after each change. */
+  start(options?: { everyMs?: number; onError?: (error: P2pandaError) => void }): void;
+  stop(): void;
+  /** Stop and free the mailbox's memory in the module. */
+  close(): Promise<void>;
+}
+
+export interface PushReport {
+  /** Objects uploaded, the entries in them and their bytes (sealed, padded). */
+  bundles: number;
+  entries: number;
+  bytes: number;
+  /** Whether this writer's index was uploaded (it is when bundles were). */
+  index: boolean;
+  /** Other writers' indexes read first, so what they uploaded is not uploaded again. */
+  indexesRead: number;
+}
+
+export interface PullReport {
+  indexesRead: number;
+  /** Whether every bundle name was listed (not only those indexes name). */
+  listed: boolean;
+  bundles: number;
+  bytes: number;
+  /** Entries stored, and entries downloaded that this node had already. */
+  entries: number;
+  duplicates: number;
+  /** Bundles an index names that are gone from the bucket. */
+  missing: number;
+  /** Objects refused (MAILBOX_CORRUPTED, MAILBOX_WRONG_KEY, MAILBOX_MALFORMED, MAILBOX_TOO_LARGE): nothing of them was used. */
+  rejectedObjects: { code: string; name: string; message: string }[];
+  /** Entries refused by verification (INVALID_ENTRY, OUTSIDE_FESTIVAL, MISPLACED_ENTRY), as from any peer. */
+  rejectedEntries: { code: string; author: Hex; logId: number; seq: number; message: string }[];
 }

@@ -37,13 +37,16 @@ impl LocalLogs for Replica {
     }
 }
 
+/// Entries with their payloads, in log order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One festival's logs as another part of the program described them: heights, and the entries
 /// it was asked for ([`MailboxState::upload_needs`](super::MailboxState::upload_needs)).
 #[derive(Debug, Clone, Default)]
 pub struct LogSnapshot {
     heights: Vec<(LogKey, u64)>,
     /// Per log: the sequence number the entries follow, and the entries with payloads.
-    entries: Vec<(LogKey, u64, Vec<(Vec<u8>, Vec<u8>)>)>,
+    entries: Vec<(LogKey, u64, Entries)>,
 }
 
 impl LogSnapshot {
@@ -56,7 +59,7 @@ impl LogSnapshot {
     }
 
     /// The entries of `log` after `seq` (with payloads, in order).
-    pub fn add_entries(&mut self, log: LogKey, seq: u64, entries: Vec<(Vec<u8>, Vec<u8>)>) {
+    pub fn add_entries(&mut self, log: LogKey, seq: u64, entries: Entries) {
         self.entries.push((log, seq, entries));
     }
 }

@@ -506,3 +506,47 @@ fn a_full_index_is_kept_and_the_writer_goes_on_under_a_new_one() {
     bucket.objects.remove(&key.name(first));
     assert_eq!(push(&mut writer, &key, &a, &mut bucket), 13);
 }
+
+/// The browser's way: the planner sees only a [`LogSnapshot`] (heights, and the entries it asks
+/// for), and bundles go into the replica one by one through [`ingest_bundle`].
+#[test]
+fn a_planner_apart_from_the_replica_uploads_and_downloads_the_same() {
+    let (a, topic, _) = festival(30);
+    let key = MailboxKey::public(topic);
+    let mut bucket = Bucket::default();
+    let mut writer = MailboxState::new().with_bundle_size(2_000);
+    let heights = a.logs_of(topic);
+    let mut snapshot = LogSnapshot::new(heights.clone());
+    assert!(writer.plan_upload(&key, &snapshot).is_empty(), "no entries given yet");
+    for (log, after) in writer.upload_needs(&key, &snapshot) {
+        let entries = a.entries_after(log, after);
+        let owned = entries.iter().map(|(e, p)| (e.to_vec(), p.to_vec())).collect();
+        snapshot.add_entries(log, after, owned);
+    }
+    let puts = writer.plan_upload(&key, &snapshot);
+    assert_eq!(puts.iter().map(|p| p.entries).sum::<usize>(), 32);
+    for put in &puts {
+        bucket.put(put);
+        writer.uploaded(put);
+    }
+    assert!(writer.upload_needs(&key, &snapshot).is_empty());
+
+    let mut b = Replica::new();
+    let (mut reader, mut assembler) = (MailboxState::new(), Assembler::new(topic));
+    let listed = bucket.list(&key.bundles_prefix());
+    let mut view = LogSnapshot::new(Vec::new());
+    let gets = reader.plan_download(&key, &view, &listed, &HashSet::new());
+    assert_eq!(gets.len(), puts.len());
+    // Arriving in reverse, bundles wait for the ones before them.
+    for get in gets.iter().rev() {
+        let bytes = bucket.get(&get.name).unwrap();
+        assembler.add(reader.accept_bundle(&key, get, bytes).unwrap());
+    }
+    let mut stored = 0;
+    while let Some(bundle) = assembler.next_ready(&view) {
+        stored += ingest_bundle(&mut b, topic, &bundle).stored.len();
+        view = LogSnapshot::new(b.logs_of(topic));
+    }
+    assert_eq!((stored, assembler.pending()), (32, 0));
+    assert_eq!(b.state().snapshot(), a.state().snapshot());
+}

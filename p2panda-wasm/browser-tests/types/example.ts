@@ -5,10 +5,12 @@ import {
   openNode,
   P2pandaError,
   type Festival,
+  type Mailbox,
   type Page,
   type Peer,
   type Problem,
   type Profile,
+  type PullReport,
   type RequestWithStatus,
   type Resource,
 } from 'p2panda';
@@ -60,6 +62,16 @@ export async function example(): Promise<void> {
   const mine: Page<Resource> = await node.query(festival, { by: 'owner', limit: 10 });
   console.log(mine.items.length);
 
+  // Store-and-forward through a bucket the user named.
+  const mailbox: Mailbox = await node.mailbox(festival, {
+    endpoint: 'https://s3.example.org', bucket: 'festivals', accessKeyId: 'AKIA', secretAccessKey: 'secret',
+  });
+  const pulled: PullReport = await mailbox.pull({ full: true });
+  for (const refused of pulled.rejectedObjects) console.log(refused.code, refused.name);
+  console.log((await mailbox.push()).entries);
+  mailbox.start({ everyMs: 60_000, onError: (error) => console.warn(error.code) });
+  await mailbox.close();
+
   // @ts-expect-error a location needs `type: 'location'`, not a made-up kind
   await node.createResource(festival, { name: 'Van', kind: { type: 'vehicle' } });
   // @ts-expect-error createFestival takes an object, not a bare name
@@ -68,6 +80,8 @@ export async function example(): Promise<void> {
   await node.registerPolicy('maybe', () => 'perhaps');
   // @ts-expect-error unknown event name
   node.on('joined', () => {});
+  // @ts-expect-error a mailbox needs the bucket and credentials
+  await node.mailbox(festival, { endpoint: 'https://s3.example.org' });
   // @ts-expect-error a resource's timeline needs the resource
   await node.query(festival, { by: 'resource', from: 0 });
 

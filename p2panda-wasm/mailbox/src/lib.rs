@@ -101,8 +101,11 @@ fn log_triples_js(pairs: &[(LogKey, u64)]) -> Array {
     flat
 }
 
+/// Entries with their payloads.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// `[entry, payload, entry, payload, …]` as pairs of bytes.
-fn entry_pairs(flat: &Array) -> Result<Vec<(Vec<u8>, Vec<u8>)>, JsValue> {
+fn entry_pairs(flat: &Array) -> Result<Entries, JsValue> {
     let mut bytes = Vec::new();
     for item in flat.iter() {
         let item: Uint8Array = item
