@@ -369,8 +369,15 @@ export interface Mailbox {
   push(): Promise<PushReport>;
   /** Download, verify and store what this node lacks; `full` also lists every bundle name. */
   pull(options?: { full?: boolean }): Promise<PullReport>;
-  /** Pull now and every `everyMs` (default 30 s); push about a second after each change. */
-  start(options?: { everyMs?: number; onError?: (error: P2pandaError) => void }): void;
+  /**
+   * Pull now and every `everyMs` (default 30 s); push about a second after each change of the
+   * festival. Finished rounds go to `onSync`, failures to `onError` (the next round tries again).
+   */
+  start(options?: {
+    everyMs?: number;
+    onError?: (error: P2pandaError) => void;
+    onSync?: (what: 'pull' | 'push', report: PullReport | PushReport) => void;
+  }): void;
   stop(): void;
   /** Stop and free the mailbox's memory in the module. */
   close(): Promise<void>;

@@ -188,20 +188,18 @@ export class Mailbox {
 
   /**
    * Keep the mailbox in step: pull now and every `everyMs`, push soon after each change of the
-   * festival. Failures (the bucket unreachable, access denied…) go to `onError`; the next
-   * round tries again.
+   * festival. Each finished round goes to `onSync('pull' | 'push', report)`; failures (the
+   * bucket unreachable, access denied…) to `onError`, and the next round tries again.
    */
-  start({ everyMs = 30_000, onError = () => {} } = {}) {
+  start({ everyMs = 30_000, onError = () => {}, onSync = () => {} } = {}) {
     this.stop();
-    const run = (what) => what().catch(onError);
-    run(async () => {
-      await this.pull();
-      await this.push();
-    });
-    this.#timer = setInterval(() => run(() => this.pull()), everyMs);
+    const run = (what) =>
+      this[what]().then((report) => onSync(what, report), onError);
+    run('pull').then(() => run('push'));
+    this.#timer = setInterval(() => run('pull'), everyMs);
     this.#unsubscribe = this.#node.subscribe(this.festival, () => {
       clearTimeout(this.#pushSoon);
-      this.#pushSoon = setTimeout(() => run(() => this.push()), 1_000);
+      this.#pushSoon = setTimeout(() => run('push'), 1_000);
     });
   }
 

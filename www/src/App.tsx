@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { NodeProvider, useApp } from './node/NodeContext';
 import { SyncProvider } from './node/SyncContext';
 import { FestivalsProvider } from './node/FestivalsContext';
+import { MailboxProvider } from './node/MailboxContext';
 import { FestivalScope } from './node/FestivalScope';
 import { useRoute } from './hooks/useRoute';
 import { href, type Route } from './lib/route';
@@ -23,7 +24,9 @@ export function App() {
     <NodeProvider>
       <SyncProvider>
         <FestivalsProvider>
-          <Shell />
+          <MailboxProvider>
+            <Shell />
+          </MailboxProvider>
         </FestivalsProvider>
       </SyncProvider>
     </NodeProvider>

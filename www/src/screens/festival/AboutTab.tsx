@@ -11,6 +11,7 @@ import { InviteBox } from '../../components/InviteBox';
 import { Person } from '../../components/Person';
 import { LeaveButton } from './LeaveButton';
 import { KindBadge } from '../../components/KindBadge';
+import { MailboxCard } from '../../components/MailboxCard';
 
 export function AboutTab() {
   const node = useNode();
@@ -61,6 +62,8 @@ export function AboutTab() {
           </>
         )}
       </section>
+      {/* A sub-festival travels with its parent: the root's mailbox carries it. */}
+      {!festival.parent && <MailboxCard festival={id} />}
       <section className="card">
         <div className="row-between">
           <h2>Sub-festivals</h2>

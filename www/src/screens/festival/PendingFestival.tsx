@@ -5,6 +5,7 @@ import { useSync } from '../../node/SyncContext';
 import { PeerList } from '../../components/PeerList';
 import { InviteBox } from '../../components/InviteBox';
 import { LeaveButton } from './LeaveButton';
+import { MailboxCard } from '../../components/MailboxCard';
 
 export function PendingFestival() {
   const node = useNode();
@@ -34,6 +35,8 @@ export function PendingFestival() {
         <InviteBox festival={id} />
         <LeaveButton />
       </section>
+      {/* Or it comes from a mailbox the organisers use, without anyone online. */}
+      <MailboxCard festival={id} />
       <PeerList nameOf={nameOf} />
     </div>
   );
