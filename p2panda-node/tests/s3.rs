@@ -12,79 +12,44 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{args, NodeProcess};
-use hyper::body::Incoming;
-use hyper::service::Service as HyperService;
-use hyper::Request;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
 use p2panda_core::hash::Hash;
 use p2panda_core::identity::KeyPair;
 use p2panda_core::mailbox::MailboxKey;
 use p2panda_core::operation::{EventCreate, FestivalCreate, Operation};
 use p2panda_core::replica::Replica;
+use p2panda_s3::test_server::{TestServer, ACCESS_KEY, BUCKET, SECRET_KEY};
 use p2panda_s3::{Mailbox, S3Config};
-use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
 use serde_json::{json, Value};
 
 /// One test at a time: each runs node processes on a 2-core machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const ACCESS_KEY: &str = "festival-access";
-const SECRET_KEY: &str = "festival-secret-key-0123456789";
-const BUCKET: &str = "mailbox";
 const PREFIX: &str = "festivals";
 
-/// s3s-fs on 127.0.0.1 with one empty bucket, serving until dropped.
+/// p2panda-s3's test server (s3s-fs on 127.0.0.1, one empty bucket) in a directory of its own.
 struct S3Server {
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
+    server: TestServer,
+    _dir: tempfile::TempDir,
 }
 
 impl S3Server {
     async fn start() -> S3Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir(dir.path().join(BUCKET)).expect("bucket dir");
-        let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs");
-        let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let server = TestServer::start(dir.path().to_path_buf())
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let task = tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let service = service.clone();
-                let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    let service = service.clone();
-                    async move { HyperService::call(&service, request).await }
-                });
-                tokio::spawn(async move {
-                    let _ = Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(socket), handler)
-                        .await;
-                });
-            }
-        });
-        S3Server { addr, dir, task }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+            .expect("s3 test server");
+        S3Server { server, _dir: dir }
     }
 
     /// The node flags for this bucket, pulling every second.
     fn flags(&self) -> Vec<String> {
         args(&[
             "--s3-endpoint",
-            &self.endpoint(),
+            &self.server.endpoint(),
             "--s3-bucket",
             BUCKET,
             "--s3-prefix",
@@ -96,34 +61,12 @@ impl S3Server {
 
     /// A client of the same mailboxes, for the test itself.
     fn config(&self) -> S3Config {
-        S3Config::new(&self.endpoint(), BUCKET, ACCESS_KEY, SECRET_KEY).with_prefix(PREFIX)
+        self.server.config().with_prefix(PREFIX)
     }
 
     /// The object files in the bucket and their bytes.
     fn objects(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut files = Vec::new();
-        walk(&self.dir.path().join(BUCKET), &mut files);
-        files
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, files);
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            files.push((path, bytes));
-        }
+        TestServer::files_in(&self.server.bucket_dir())
     }
 }
 

@@ -5,7 +5,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -24,6 +25,9 @@ pub const SECRET_KEY: &str = "festival-secret-key-0123456789";
 /// The bucket made at start.
 pub const BUCKET: &str = "mailbox";
 
+/// Sees each request's method and path before the server does (for fault injection).
+pub type Hook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 type Body = http_body_util::combinators::BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// A running server; it stops when dropped.
@@ -37,6 +41,11 @@ pub struct TestServer {
 impl TestServer {
     /// Serve `root` (made if missing, with the bucket [`BUCKET`] in it) on 127.0.0.1.
     pub async fn start(root: PathBuf) -> std::io::Result<TestServer> {
+        Self::start_with_hook(root, None).await
+    }
+
+    /// The same, with `hook` shown every request first.
+    pub async fn start_with_hook(root: PathBuf, hook: Option<Hook>) -> std::io::Result<TestServer> {
         std::fs::create_dir_all(root.join(BUCKET))?;
         let fs =
             s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
@@ -47,8 +56,11 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let service = service.clone();
+                let (service, hook) = (service.clone(), hook.clone());
                 let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    if let Some(hook) = &hook {
+                        hook(request.method().as_str(), request.uri().path());
+                    }
                     let service = service.clone();
                     async move { Ok::<_, Infallible>(with_cors(&service, request).await) }
                 });
@@ -65,6 +77,37 @@ impl TestServer {
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// A client configuration for the bucket, with the accepted credentials.
+    pub fn config(&self) -> crate::S3Config {
+        crate::S3Config::new(&self.endpoint(), BUCKET, ACCESS_KEY, SECRET_KEY)
+    }
+
+    /// The bucket's directory.
+    pub fn bucket_dir(&self) -> PathBuf {
+        self.root.join(BUCKET)
+    }
+
+    /// Every file under `dir` (objects and s3s-fs's own metadata) with its bytes.
+    pub fn files_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
+        walk(dir, &mut files);
+        files
+    }
+}
+
+fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, files);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            files.push((path, bytes));
+        }
     }
 }
 

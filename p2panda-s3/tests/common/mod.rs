@@ -4,126 +4,61 @@
 #![allow(dead_code)] // Each test file uses a part.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use hyper::body::Incoming;
-use hyper::service::Service as HyperService;
-use hyper::Request;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
 use p2panda_core::identity::KeyPair;
 use p2panda_core::operation::*;
 use p2panda_core::policy::{respond, Policies};
 use p2panda_core::replica::Replica;
+use p2panda_s3::test_server::TestServer;
 use p2panda_s3::S3Config;
-use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
 
-pub const ACCESS_KEY: &str = "festival-access";
-pub const SECRET_KEY: &str = "festival-secret-key-0123456789";
-pub const BUCKET: &str = "mailbox";
+pub use p2panda_s3::test_server::Hook;
 
-/// Sees each request's method and path before the server does.
-pub type Hook = Arc<dyn Fn(&str, &str) + Send + Sync>;
-
+/// The crate's test server in a temporary directory of its own.
 pub struct Server {
     pub addr: SocketAddr,
     /// Where s3s-fs keeps buckets (directories) and objects (files).
     pub root: PathBuf,
+    server: TestServer,
     _dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
     /// A server with one empty bucket.
     pub async fn start(hook: Option<Hook>) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let root = dir.path().to_path_buf();
-        std::fs::create_dir(root.join(BUCKET)).expect("bucket dir");
-        let fs = s3s_fs::FileSystem::new(&root).expect("s3s-fs");
-        let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let server = TestServer::start_with_hook(dir.path().to_path_buf(), hook)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let task = tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let (service, hook) = (service.clone(), hook.clone());
-                let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    if let Some(hook) = &hook {
-                        hook(request.method().as_str(), request.uri().path());
-                    }
-                    let service = service.clone();
-                    async move { HyperService::call(&service, request).await }
-                });
-                tokio::spawn(async move {
-                    let _ = Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(socket), handler)
-                        .await;
-                });
-            }
-        });
+            .expect("s3 test server");
         Server {
-            addr,
-            root,
+            addr: server.addr,
+            root: server.root.clone(),
+            server,
             _dir: dir,
-            task,
         }
     }
 
     pub fn config(&self) -> S3Config {
-        S3Config::new(
-            &format!("http://{}", self.addr),
-            BUCKET,
-            ACCESS_KEY,
-            SECRET_KEY,
-        )
-        .with_prefix("festivals")
+        self.server.config().with_prefix("festivals")
     }
 
     pub fn bucket_dir(&self) -> PathBuf {
-        self.root.join(BUCKET)
+        self.server.bucket_dir()
     }
 
     /// Every file the server keeps (objects and its own metadata), with its path.
     pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut files = Vec::new();
-        walk(&self.root, &mut files);
-        files
+        TestServer::files_in(&self.root)
     }
 
     /// The object files of the bucket whose names contain `part`.
     pub fn objects_containing(&self, part: &str) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        walk(&self.bucket_dir(), &mut files);
-        files
+        TestServer::files_in(&self.bucket_dir())
             .into_iter()
             .map(|(path, _)| path)
             .filter(|path| path.to_string_lossy().contains(part))
             .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, files);
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            files.push((path, bytes));
-        }
     }
 }
 
