@@ -25,6 +25,8 @@ use super::Callbacks;
 
 /// How long a dial may take, from offer to open channel.
 const DIAL_TIMEOUT_MS: i32 = 20_000;
+/// After a failed dial, how long until the path is asked for the room's peers again.
+const REDIAL_MS: i32 = 3_000;
 
 /// A hang-up waits up to this many 20 ms checks for the link's queue to empty.
 const HANGUP_FLUSH_CHECKS: u32 = 100;
@@ -294,7 +296,32 @@ impl Overlay {
             overlay.0.borrow_mut().dialing.remove(&remote);
             match result {
                 Ok(link) => overlay.register(link, Some(remote), Via::of(&path)),
-                Err(error) => overlay.report_dial_failure(&error),
+                Err(error) => {
+                    overlay.report_dial_failure(&error);
+                    overlay.ask_again_later(path, room);
+                }
+            }
+        });
+    }
+
+    /// A dial failed (a loaded machine can miss a handshake): ask `path` for the room's peers
+    /// again a little later, so a peer still there gets another try. Without this, two peers
+    /// whose only dial failed would never meet until someone else joined.
+    fn ask_again_later(&self, path: Path, room: Room) {
+        let overlay = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            crate::time::sleep(REDIAL_MS).await;
+            let ask = {
+                let state = overlay.0.borrow();
+                let announced = matches!(path, Path::Relay(_)) || state.announcing;
+                !state.closed && announced && state.rooms.contains(&room)
+            };
+            if ask && overlay.capacity_left() > 0 {
+                let join = SignalMessage::Join {
+                    room,
+                    peer: overlay.me(),
+                };
+                overlay.send(&path, &join);
             }
         });
     }
