@@ -45,6 +45,9 @@ pub struct PullReport {
     pub missing: usize,
     /// Objects refused (corrupted, wrong key, too large, malformed): nothing of them was used.
     pub rejected_objects: Vec<MailboxError>,
+    /// Of those, damaged bundles deleted from the bucket (when the credentials allow): their
+    /// writers find them gone at their next full listing and upload those entries again.
+    pub removed: usize,
     /// Entries refused by verification (forged, another festival's), as from any peer.
     pub rejected_entries: Vec<Rejected>,
 }
@@ -311,7 +314,12 @@ impl Mailbox {
                         report.bytes += bytes.len() as u64;
                         match self.state.accept_bundle(&self.key, &get, &bytes) {
                             Ok(bundle) => assembler.add(bundle),
-                            Err(error) => report.rejected_objects.push(error),
+                            Err(error) => {
+                                if is_damage(&error) && self.remove(&get.name).await {
+                                    report.removed += 1;
+                                }
+                                report.rejected_objects.push(error);
+                            }
                         }
                     }
                     Fetched::Missing => {
@@ -341,6 +349,22 @@ impl Mailbox {
         self.pulls += 1;
         Ok(report)
     }
+}
+
+impl Mailbox {
+    /// Delete a damaged bundle, best effort (a key may not be allowed to delete).
+    async fn remove(&self, name: &str) -> bool {
+        self.store.delete(&self.path(name)).await.is_ok()
+    }
+}
+
+/// A bundle that is damaged (or forged by a key holder) helps no one: it is deleted, so that
+/// whoever holds its entries uploads them again. One sealed with another key is left alone.
+fn is_damage(error: &MailboxError) -> bool {
+    matches!(
+        error,
+        MailboxError::Corrupted { .. } | MailboxError::Malformed { .. }
+    )
 }
 
 enum Fetched {

@@ -272,6 +272,16 @@ async fn corrupted_objects_are_refused_by_name_and_the_rest_comes_in() {
         .filter(|(log, height)| b.store().height(*log) != *height)
         .count();
     assert_eq!(short, 1);
+    // The reader deleted both; the writer finds its bundle gone at its next full listing and
+    // uploads those entries again, so the reader gets everything.
+    assert_eq!(report.removed, 2);
+    assert!(!victim.exists() && !garbage_path.exists());
+    let mut a = a;
+    assert_eq!(a_box.pull_full(&mut a).await.unwrap().entries, 0);
+    assert!(a_box.push(&a).await.unwrap().entries > 0);
+    let again = b_box.pull_full(&mut b).await.unwrap();
+    assert!(again.rejected_objects.is_empty(), "{again:?}");
+    assert_eq!(b.store().len(), a.store().len());
     // A damaged index is refused too, and the reader lists bundle names instead; nothing local
     // is lost.
     let indexes = server.objects_containing(&format!("{}/i/", key.dir()));

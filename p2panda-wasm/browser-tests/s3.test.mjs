@@ -167,9 +167,15 @@ test('wrong credentials, corrupted objects and a vanished bucket: typed errors, 
     const pulled = await mailbox(b, festival, settings(s3, 'bad'), 'pull');
     assert.deepEqual(pulled.rejectedObjects.map((r) => r.code), ['MAILBOX_CORRUPTED'], JSON.stringify(pulled));
     assert.equal(await count(b), 0);
-    // Nothing of it was used: a second pull finds nothing new and refuses nothing again.
+    // b deleted it; a finds its bundle gone at its next full listing and uploads the entries
+    // again, so b gets everything.
+    assert.equal(pulled.removed, 1);
+    assert.equal(files(join(s3.root, s3.bucket)).filter((p) => p.includes('/b/')).length, 0);
+    assert.equal((await mailbox(a, festival, settings(s3, 'bad'), 'pull', { full: true })).entries, 0);
+    assert.equal((await mailbox(a, festival, settings(s3, 'bad'), 'push')).entries, 3);
     const again = await mailbox(b, festival, settings(s3, 'bad'), 'pull');
-    assert.deepEqual([again.entries, again.rejectedObjects.length], [0, 0], JSON.stringify(again));
+    assert.deepEqual([again.entries, again.rejectedObjects.length], [3, 0], JSON.stringify(again));
+    assert.deepEqual(await names(b, festival), ['Rope', 'Tarp']);
 
     // The bucket disappears: a typed error, and a keeps everything it has.
     rmSync(join(s3.root, s3.bucket), { recursive: true, force: true });

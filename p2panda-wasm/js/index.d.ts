@@ -320,7 +320,7 @@ export class Node {
    * S3 store-and-forward for `festival`: peers that are never online together converge through
    * any S3-compatible bucket. Loads the mailbox module (its own ~72 KB gzipped WebAssembly) on
    * first use; apps that never call this never download it. The bucket must allow the app's
-   * origin (CORS: GET, PUT, and the headers authorization, x-amz-content-sha256, x-amz-date).
+   * origin (CORS: GET, PUT, DELETE, and the headers authorization, x-amz-content-sha256, x-amz-date).
    * Everything in the bucket is sealed; names are opaque. Throws `INVALID_ARGUMENT` for bad
    * settings, `NOT_FOUND` for a festival this node neither knows nor joined.
    *
@@ -407,6 +407,8 @@ export interface PullReport {
   missing: number;
   /** Objects refused (MAILBOX_CORRUPTED, MAILBOX_WRONG_KEY, MAILBOX_MALFORMED, MAILBOX_TOO_LARGE): nothing of them was used. */
   rejectedObjects: { code: string; name: string; message: string }[];
+  /** Of those, damaged bundles deleted from the bucket (if the key may): their writers upload those entries again. */
+  removed: number;
   /** Entries refused by verification (INVALID_ENTRY, OUTSIDE_FESTIVAL, MISPLACED_ENTRY), as from any peer. */
   rejectedEntries: { code: string; author: Hex; logId: number; seq: number; message: string }[];
 }

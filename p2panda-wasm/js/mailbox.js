@@ -10,6 +10,9 @@ let loaded;
 /** Requests in flight at once. */
 const CONCURRENCY = 4;
 
+/** Refusals that mean the object is damaged (or forged by a key holder), not another key's. */
+const DAMAGE = new Set(['MAILBOX_CORRUPTED', 'MAILBOX_MALFORMED']);
+
 async function mapLimit(items, limit, run) {
   const results = new Array(items.length);
   let next = 0;
@@ -133,7 +136,7 @@ export class Mailbox {
       const planner = await this.#open();
       const report = {
         indexesRead: 0, listed: false, bundles: 0, bytes: 0, entries: 0, duplicates: 0, missing: 0,
-        rejectedObjects: [], rejectedEntries: [],
+        rejectedObjects: [], removed: 0, rejectedEntries: [],
       };
       report.indexesRead = await this.#readIndexes(planner, report.rejectedObjects);
       // An index that cannot be read hides its writer's bundles: find them by listing.
@@ -146,6 +149,7 @@ export class Mailbox {
       while (names.length) {
         const bodies = await mapLimit(names, CONCURRENCY, (name) =>
           this.#client.get(name, planner.maxObjectSize));
+        const damaged = [];
         names.forEach((name, i) => {
           const body = bodies[i];
           if (body instanceof Uint8Array) {
@@ -160,7 +164,13 @@ export class Mailbox {
           const refusal = planner.takeBundle(name, body ?? undefined);
           if (refusal?.code === 'MAILBOX_MISSING') report.missing += 1;
           else if (refusal) report.rejectedObjects.push(refusal);
+          if (DAMAGE.has(refusal?.code)) damaged.push(name);
         });
+        // A damaged bundle helps no one: deleted (if the key may), its writer finds it gone at
+        // its next full listing and uploads those entries again.
+        const removed = await mapLimit(damaged, CONCURRENCY, (name) =>
+          this.#client.delete(name).then(() => true, () => false));
+        report.removed += removed.filter(Boolean).length;
         await this.#store(planner, report);
         names = planner.planDownload(undefined, false);
       }

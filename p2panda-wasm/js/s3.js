@@ -1,6 +1,6 @@
 // A small S3 client for the browser: path-style requests signed with AWS Signature Version 4
-// (WebCrypto), LIST (v2, paged), GET with a size bound, PUT. Any S3-compatible service works
-// whose bucket allows the page's origin (CORS: GET, PUT and the x-amz-* headers).
+// (WebCrypto), LIST (v2, paged), GET with a size bound, PUT, DELETE. Any S3-compatible service works
+// whose bucket allows the page's origin (CORS: GET, PUT, DELETE and the x-amz-* headers).
 import { P2pandaError } from './index.js';
 
 const encoder = new TextEncoder();
@@ -123,6 +123,12 @@ export class S3Client {
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
     return bytes.length > max ? { tooLarge: bytes.length } : bytes;
+  }
+
+  /** Delete `name` (a missing object is no failure). */
+  async delete(name) {
+    const response = await this.#request('DELETE', this.#key(name));
+    if (!response.ok && response.status !== 404) throw await this.#failure(response, `DELETE ${name}`);
   }
 
   /** Store `bytes` under `name` (a plain PUT: mailbox names are fresh and random). */

@@ -21,7 +21,9 @@
 //! - a reader that lists bundle names ([`MailboxState::plan_download`] with a listing) also
 //!   fetches bundles no index names (a writer that stopped before writing its index);
 //! - what is found gone (an index no longer listed, a bundle missing or damaged, or absent from a
-//!   full listing) counts as not uploaded, so whoever holds those entries uploads them again.
+//!   full listing) counts as not uploaded, so whoever holds those entries uploads them again;
+//!   clients delete bundles they find damaged, so their writers (who never read their own
+//!   bundles) find them gone at their next full listing.
 //!
 //! **The round trip.** Push: LIST `<dir>/i/`, [`MailboxState::plan_index_reads`], GET and
 //! [`accept_index`](MailboxState::accept_index) each, [`plan_upload`](MailboxState::plan_upload),

@@ -517,10 +517,16 @@ fn a_planner_apart_from_the_replica_uploads_and_downloads_the_same() {
     let mut writer = MailboxState::new().with_bundle_size(2_000);
     let heights = a.logs_of(topic);
     let mut snapshot = LogSnapshot::new(heights.clone());
-    assert!(writer.plan_upload(&key, &snapshot).is_empty(), "no entries given yet");
+    assert!(
+        writer.plan_upload(&key, &snapshot).is_empty(),
+        "no entries given yet"
+    );
     for (log, after) in writer.upload_needs(&key, &snapshot) {
         let entries = a.entries_after(log, after);
-        let owned = entries.iter().map(|(e, p)| (e.to_vec(), p.to_vec())).collect();
+        let owned = entries
+            .iter()
+            .map(|(e, p)| (e.to_vec(), p.to_vec()))
+            .collect();
         snapshot.add_entries(log, after, owned);
     }
     let puts = writer.plan_upload(&key, &snapshot);
