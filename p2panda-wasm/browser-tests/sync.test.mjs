@@ -84,6 +84,32 @@ test('two pages meet through the rendezvous and sync a festival both ways, live'
   for (const n of [a, b, c]) await n.context.close();
 });
 
+test('a dial whose offer is lost on the way is tried again, and the peers meet', async () => {
+  rendezvous = await startRendezvous();
+  const a = await node({ name: 'redial-a', rendezvous: [rendezvous.url] });
+  const festival = await a.page.evaluate(() => window.node.createFestival({ name: 'Lost letters' }));
+  // Fault injection on the real rendezvous link: b's first signal (its offer to a) is dropped.
+  const context = await browser.newContext();
+  let dropped = 0;
+  await context.routeWebSocket(/^ws:\/\/127\.0\.0\.1/, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((message) => {
+      // A signaling message is a CBOR array whose first item is its kind; 2 is a signal.
+      const signal = typeof message !== 'string' && (message[0] & 0xe0) === 0x80 && message[1] === 2;
+      if (signal && dropped === 0) dropped += 1;
+      else upstream.send(message);
+    });
+  });
+  const page = await openPage(context, server.url);
+  await page.evaluate((o) => window.open(o), { name: 'redial-b', broadcastChannel: false, rendezvous: [rendezvous.url] });
+  await page.evaluate((f) => window.node.joinFestival(f), festival);
+  // The lost dial times out (20 s); 3 s later b asks the rendezvous again and dials anew.
+  await eventually(page, async (f) => (await window.node.festival(f))?.name === 'Lost letters', festival, 60_000);
+  assert.equal(dropped, 1);
+  for (const c of [a.context, context]) await c.close();
+  await rendezvous.stop();
+});
+
 test('a node that goes offline keeps working and converges when back online', async () => {
   rendezvous = await startRendezvous();
   const a = await node({ name: 'online-a', rendezvous: [rendezvous.url] });
