@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use common::{args, NodeProcess};
 use p2panda_core::hash::Hash;
-use p2panda_core::identity::KeyPair;
+use p2panda_core::identity::{KeyPair, PublicKey};
 use p2panda_core::mailbox::MailboxKey;
 use p2panda_core::operation::{EventCreate, FestivalCreate, Operation};
 use p2panda_core::replica::Replica;
@@ -407,5 +407,80 @@ async fn pulled_entries_are_durable_and_reach_connected_peers() {
         .command(json!({ "cmd": "has", "ids": [id.to_hex()] }))
         .await;
     assert_eq!(has["missing"], json!([]));
+    node.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_node_carries_a_private_festival_to_the_members_mailbox() {
+    let _serial = SERIAL.lock().await;
+    let s3 = S3Server::start().await;
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let organiser = KeyPair::generate();
+    let mut replica = Replica::new();
+    let create = FestivalCreate {
+        name: "Closed workshop".into(),
+        description: String::new(),
+        parent: None,
+        fork_of: None,
+    };
+    let (festival, _) = replica
+        .publish_private_festival(&organiser, create)
+        .expect("valid");
+    let key = replica
+        .private()
+        .keyring
+        .current(&festival)
+        .cloned()
+        .expect("the creator holds the key");
+    let hex = festival.to_hex();
+    let node = start_node(
+        "member node",
+        &dirs.path().join("node"),
+        &s3,
+        &["--join", &hex],
+    )
+    .await;
+    let node_key: PublicKey = node.ready["publicKey"]
+        .as_str()
+        .and_then(|k| k.parse().ok())
+        .expect("the node's public key");
+
+    // The organiser makes the node a member and writes; a keyless relay would leave these
+    // sealed entries in the festival's keyless mailbox, where the node (keyless so far) looks.
+    replica
+        .share_festival_key(&organiser, festival, &[node_key])
+        .expect("share");
+    let event = Operation::EventCreate(EventCreate {
+        festival,
+        title: "Soldering for beginners".into(),
+        description: String::new(),
+        start: 0,
+        end: 3_600_000,
+        resources: vec![],
+    });
+    replica.publish(&organiser, &event).expect("valid");
+    let mut relay_box = Mailbox::new(s3.config(), MailboxKey::public(festival)).expect("client");
+    assert_eq!(relay_box.push(&replica).await.expect("push").entries, 3);
+
+    // The node opens its share and moves the festival to the members' mailbox: a member who is
+    // never online with anyone reads everything there.
+    let mut member = Replica::new();
+    member.add_festival_key(festival, key.clone());
+    let mut member_box =
+        Mailbox::new(s3.config(), MailboxKey::private(festival, &key)).expect("client");
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while member.store().len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the members' mailbox stayed short"
+        );
+        member_box.pull_full(&mut member).await.expect("pull");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let read = member.state().festival(festival).expect("readable");
+    assert_eq!(read.info().name, "Closed workshop");
+    let events = read.events_in_range(0, 3_600_000);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].title, "Soldering for beginners");
     node.quit().await;
 }
