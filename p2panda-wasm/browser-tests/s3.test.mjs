@@ -95,6 +95,13 @@ test('two pages that never connect converge through an S3 bucket, both ways', as
     await b.page.evaluate(() => window.open({ name: 's3-b', broadcastChannel: false }));
     assert.equal(await count(b), 5);
     for (const n of [a, b]) assert.deepEqual(await n.page.evaluate(() => window.node.peers()), []);
+    // After the reload b goes on as the same writer: its new entry joins its one index.
+    const indexes = () => files(join(s3.root, s3.bucket)).filter((p) => p.includes('/i/') && !p.endsWith('.json'));
+    assert.equal(indexes().length, 2, indexes().join());
+    await b.page.evaluate((f) => window.node.createResource(f, { name: 'Slipway', kind: { type: 'location' } }), festival);
+    assert.equal((await mailbox(b, festival, settings(s3, 'fest'), 'push')).entries, 1);
+    assert.equal(indexes().length, 2, 'no index object per start');
+    assert.equal((await mailbox(a, festival, settings(s3, 'fest'), 'pull')).entries, 1);
 
     // The provider sees opaque names and ciphertext only.
     for (const path of files(join(s3.root, s3.bucket))) {

@@ -26,11 +26,26 @@ async function mapLimit(items, limit, run) {
   return results;
 }
 
+/** Writer states in use by an open mailbox (one writer, one instance: see `#open`). */
+const writersInUse = new Set();
+
 export async function openMailbox(node, call, festival, config = {}) {
   loaded ??= init(config.wasmUrl);
   await loaded;
   return new Mailbox(node, call, festival, new S3Client(config), config);
 }
+
+/** localStorage, or nothing (storage disabled: every start is a new writer). */
+function storage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const fromHex = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 export class Mailbox {
   #node;
@@ -38,6 +53,8 @@ export class Mailbox {
   #client;
   #planner = null;
   #plannerKey = null;
+  /** The storage key of this mailbox's writer state, while this mailbox is that writer. */
+  #writer = null;
   #turn = Promise.resolve();
   #pulls = 0;
   #timer = null;
@@ -64,9 +81,18 @@ export class Mailbox {
     const [topic, key, ...logs] = await this.#call('mailboxLogs', [this.festival]);
     const id = `${topic}:${key}`;
     if (this.#plannerKey !== id) {
-      this.#planner?.free();
+      this.#release();
       this.#planner = new Planner(topic, key ?? undefined);
       this.#plannerKey = id;
+      // Go on as this node's writer of this mailbox from its last run, unless another open
+      // mailbox is that writer now (two instances of one writer would overwrite its index).
+      const writer = `p2panda.mailbox-writer:${this.#node.name}:${this.#client.endpoint.origin}/${this.#client.bucket}/${this.#client.prefix}:${this.#planner.indexesPrefix}`;
+      if (!writersInUse.has(writer)) {
+        writersInUse.add(writer);
+        this.#writer = writer;
+        const saved = storage()?.getItem(writer);
+        if (saved) this.#planner.resumeWriter(fromHex(saved));
+      }
     }
     this.#planner.setLogs(logs);
     return this.#planner;
@@ -120,6 +146,13 @@ export class Mailbox {
         await this.#client.put(index.name, index.bytes);
         planner.indexUploaded();
         report.index = true;
+      }
+      if (this.#writer && stored.length) {
+        try {
+          storage()?.setItem(this.#writer, toHex(planner.writerState()));
+        } catch {
+          // Storage full or disabled: the next start is a new writer, which costs an index.
+        }
       }
       if (failure) throw failure;
       return report;
@@ -221,13 +254,19 @@ export class Mailbox {
     this.#timer = this.#unsubscribe = null;
   }
 
+  #release() {
+    this.#planner?.free();
+    this.#planner = null;
+    this.#plannerKey = null;
+    if (this.#writer) writersInUse.delete(this.#writer);
+    this.#writer = null;
+  }
+
   /** Stop, and free the module's memory for this mailbox. */
   async close() {
     this.stop();
     await this.#turn;
-    this.#planner?.free();
-    this.#planner = null;
-    this.#plannerKey = null;
+    this.#release();
   }
 }
 

@@ -117,6 +117,35 @@ impl MailboxState {
         self
     }
 
+    /// This writer's own part (its index name, generation and what it uploaded), to keep across
+    /// restarts: going on as the same writer adds to one index instead of leaving a new index
+    /// object in the bucket at every start (which every reader then reads).
+    pub fn writer_state(&self) -> Vec<u8> {
+        let mut out = self.writer.to_vec();
+        out.push(u8::from(self.index_stored));
+        out.extend(codec::encode_index(self.generation, &self.own));
+        out
+    }
+
+    /// Go on as the writer that `saved` ([`writer_state`](Self::writer_state)) describes. What
+    /// it uploaded counts as in the bucket until the bucket shows otherwise (its index gone, or
+    /// a full listing without its bundles). Keep one writer state per running instance: two
+    /// instances writing one index would overwrite each other's. The error says what is wrong.
+    pub fn with_writer_state(mut self, saved: &[u8]) -> Result<Self, &'static str> {
+        let (writer, rest) = saved.split_first_chunk::<ID_LEN>().ok_or("too short")?;
+        let (&stored, index) = rest.split_first().ok_or("too short")?;
+        let (generation, own) = codec::decode_index(index)?;
+        self.writer = *writer;
+        self.index_stored = stored == 1;
+        self.generation = generation;
+        self.index_stale = !self.index_stored && !own.is_empty();
+        for r in &own {
+            self.known.insert(r.id, *r);
+        }
+        self.own = own;
+        Ok(self)
+    }
+
     #[cfg(test)]
     pub(super) fn with_index_limit(mut self, bundles: usize) -> Self {
         self.index_limit = bundles;

@@ -556,3 +556,38 @@ fn a_planner_apart_from_the_replica_uploads_and_downloads_the_same() {
     assert_eq!((stored, assembler.pending()), (32, 0));
     assert_eq!(b.state().snapshot(), a.state().snapshot());
 }
+
+/// A writer that goes on from its saved state adds to its one index: no index object per start.
+#[test]
+fn a_writer_resumed_from_its_state_keeps_one_index() {
+    let (mut a, topic, [_, guest]) = festival(20);
+    let key = MailboxKey::public(topic);
+    let mut bucket = Bucket::default();
+    let mut first = MailboxState::new().with_bundle_size(2_000);
+    assert_eq!(push(&mut first, &key, &a, &mut bucket), 22);
+    let saved = first.writer_state();
+    let stage = stage_of(&a, topic);
+    add_event(&mut a, &guest, topic, stage, 50);
+
+    let mut resumed = MailboxState::new().with_writer_state(&saved).unwrap();
+    assert_eq!(resumed.index_name(), first.index_name());
+    assert_eq!(
+        push(&mut resumed, &key, &a, &mut bucket),
+        1,
+        "only the new entry"
+    );
+    assert_eq!(bucket.list(&key.indexes_prefix()).len(), 1);
+    let mut b = Replica::new();
+    let pulled = pull(&mut MailboxState::new(), &key, &mut b, &bucket, false);
+    assert_eq!(pulled.ingested.stored.len(), 23);
+
+    // A saved state whose bucket lost everything uploads everything again.
+    let mut empty = Bucket::default();
+    let mut resumed = MailboxState::new().with_writer_state(&saved).unwrap();
+    assert_eq!(push(&mut resumed, &key, &a, &mut empty), 23);
+    // Damaged state is refused, not half taken.
+    assert!(MailboxState::new().with_writer_state(&saved[..10]).is_err());
+    // Cut inside the first bundle reference (after id, flag, kind, generation, group count,
+    // log key and its count).
+    assert!(MailboxState::new().with_writer_state(&saved[..84]).is_err());
+}

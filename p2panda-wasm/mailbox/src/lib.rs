@@ -168,6 +168,26 @@ impl Planner {
         })
     }
 
+    /// This writer's own part (index name, generation, what it uploaded), to keep for the next
+    /// start: going on as the same writer keeps one index object in the bucket.
+    #[wasm_bindgen(js_name = writerState)]
+    pub fn writer_state(&self) -> Vec<u8> {
+        self.state.writer_state()
+    }
+
+    /// Go on as a writer saved with `writerState` (before the first push or pull). Returns
+    /// whether it was taken: damaged state is ignored, and this stays a new writer.
+    #[wasm_bindgen(js_name = resumeWriter)]
+    pub fn resume_writer(&mut self, saved: &[u8]) -> bool {
+        match self.state.clone().with_writer_state(saved) {
+            Ok(state) => {
+                self.state = state;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// Where indexes are (a name prefix, relative to the mailbox's prefix in the bucket).
     #[wasm_bindgen(getter, js_name = indexesPrefix)]
     pub fn indexes_prefix(&self) -> String {
