@@ -484,3 +484,48 @@ async fn a_member_node_carries_a_private_festival_to_the_members_mailbox() {
     assert_eq!(events[0].title, "Soldering for beginners");
     node.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_goes_on_as_the_same_mailbox_writer() {
+    let _serial = SERIAL.lock().await;
+    let s3 = S3Server::start().await;
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let dir = dirs.path().join("node");
+    let create = ["--create-festival", "Reed weaving", "--entries", "5"];
+    let mut node = start_node("writer", &dir, &s3, &create).await;
+    let hex = node.ready["festival"]
+        .as_str()
+        .expect("festival")
+        .to_string();
+    node.expect(|l| is_event(l, "s3-push", &hex) && l["entries"] == 5)
+        .await;
+    node.quit().await;
+    let indexes = || {
+        s3.objects()
+            .iter()
+            .filter(|(path, _)| path.to_string_lossy().contains("/i/"))
+            .count()
+    };
+    assert_eq!(indexes(), 1);
+    for round in 0..2 {
+        let mut node = start_node("writer again", &dir, &s3, &[]).await;
+        publish(&mut node, &format!("Loom {round}")).await;
+        node.expect(|l| is_event(l, "s3-push", &hex) && l["entries"] == 1)
+            .await;
+        node.quit().await;
+        assert_eq!(
+            indexes(),
+            1,
+            "one index object, however often the node starts"
+        );
+    }
+    // A reader finds everything through that one index.
+    let mut reader = Replica::new();
+    let mut mailbox =
+        Mailbox::new(s3.config(), MailboxKey::public(festival_of(&hex))).expect("client");
+    assert_eq!(mailbox.pull(&mut reader).await.expect("pull").entries, 7);
+}
+
+fn festival_of(hex: &str) -> Hash {
+    hex.parse().expect("festival id")
+}

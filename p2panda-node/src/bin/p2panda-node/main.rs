@@ -97,7 +97,10 @@ fn main() -> ExitCode {
         .map(|s3| s3::settings(s3, |name| std::env::var_os(name)))
     {
         None => None,
-        Some(Ok(settings)) => Some(settings),
+        Some(Ok(mut settings)) => {
+            settings.writers = args.data.as_deref().map(s3::Writers::new);
+            Some(settings)
+        }
         Some(Err(error)) => {
             eprintln!("p2panda-node: {error}");
             return ExitCode::from(2);

@@ -16,6 +16,9 @@
 //! shells keep in their history.
 
 mod worker;
+mod writers;
+
+pub use writers::Writers;
 
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -50,6 +53,9 @@ pub enum SettingsError {
 pub struct Settings {
     pub config: S3Config,
     pub interval: Duration,
+    /// Where mailbox writer states are kept (with `--data`), so a restart goes on as the same
+    /// writer.
+    pub writers: Option<writers::Writers>,
 }
 
 /// Checks the `--s3-*` flags and the credentials in the environment (`env` looks a variable up)
@@ -79,6 +85,7 @@ pub fn settings(
     Ok(Settings {
         config,
         interval: args.interval,
+        writers: None,
     })
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{code, Settings};
+use super::{code, Settings, Writers};
 use crate::output;
 
 /// The least time between two pushes of one festival: commits in between go in one push.
@@ -41,6 +41,7 @@ impl S3Task {
             peer,
             config: settings.config,
             interval: settings.interval,
+            writers: settings.writers,
             festivals: BTreeMap::new(),
             check_at: Some(Instant::now()),
             last_check: None,
@@ -112,6 +113,8 @@ struct Worker {
     peer: NativePeer,
     config: S3Config,
     interval: Duration,
+    /// Mailbox writer states kept across restarts (with `--data`).
+    writers: Option<Writers>,
     festivals: BTreeMap<Topic, Festival>,
     durable: watch::Receiver<Durable>,
     /// When to look at what is stored again (set after a commit, at most once per
@@ -245,8 +248,13 @@ impl Worker {
             let current = self.festivals.get(&topic).map(|f| f.mailbox.key() == &key);
             if current != Some(true) {
                 // New here, or its key changed (learned or rotated): a fresh mailbox.
+                let state = self.writers.as_ref().map(|w| w.load(&key));
                 match Mailbox::new(self.config.clone(), key) {
                     Ok(mailbox) => {
+                        let mailbox = match state {
+                            Some(state) => mailbox.with_state(state),
+                            None => mailbox,
+                        };
                         self.festivals.insert(topic, Festival::new(mailbox));
                     }
                     Err(error) => {
@@ -369,6 +377,9 @@ impl Worker {
                 festival.retry_at = None;
                 festival.pushed = Some(count);
                 festival.dirty = false;
+                if let (Some(writers), true) = (&self.writers, report.index) {
+                    writers.save(festival.mailbox.key(), festival.mailbox.state());
+                }
                 push_event(&topic, &report, started);
             }
             Err(error) => fail(festival, interval, &topic, "push", &error, 0),
