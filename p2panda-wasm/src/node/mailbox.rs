@@ -95,8 +95,8 @@ impl BrowserNode {
                     self.pump();
                     self.save_later();
                 }
-                // `[stored, duplicates, height, code, seq, message]`, the last three of the
-                // first entry refused (`null` if none was).
+                // `[stored, duplicates, height]`, and `code, seq, message` of the first entry
+                // refused if one was.
                 let result = Array::of3(
                     &(ingested.stored.len() as f64).into(),
                     &(ingested.duplicates as f64).into(),
