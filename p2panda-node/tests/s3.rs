@@ -529,3 +529,94 @@ async fn a_restarted_node_goes_on_as_the_same_mailbox_writer() {
 fn festival_of(hex: &str) -> Hash {
     hex.parse().expect("festival id")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rotation_a_node_forwards_the_key_shares_to_the_old_mailbox() {
+    let _serial = SERIAL.lock().await;
+    let s3 = S3Server::start().await;
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let (organiser, bob) = (KeyPair::generate(), KeyPair::generate());
+    let mut replica = Replica::new();
+    replica.set_identity(organiser.clone());
+    let create = FestivalCreate {
+        name: "Rotating camp".into(),
+        description: String::new(),
+        parent: None,
+        fork_of: None,
+    };
+    let (festival, _) = replica
+        .publish_private_festival(&organiser, create)
+        .expect("valid");
+    let old_key = replica
+        .private()
+        .keyring
+        .current(&festival)
+        .cloned()
+        .expect("key");
+    let hex = festival.to_hex();
+    let node = start_node(
+        "member node",
+        &dirs.path().join("node"),
+        &s3,
+        &["--join", &hex],
+    )
+    .await;
+    let node_key: PublicKey = node.ready["publicKey"]
+        .as_str()
+        .and_then(|k| k.parse().ok())
+        .expect("the node's public key");
+
+    // The node and Bob are members; then the key rotates (someone else left) and the organiser
+    // writes under the new key. All of it reaches the node through the keyless mailbox.
+    let members = [node_key, bob.public_key()];
+    replica
+        .share_festival_key(&organiser, festival, &members)
+        .expect("share");
+    replica
+        .rotate_festival_key(&organiser, festival, &members)
+        .expect("rotate");
+    let event = Operation::EventCreate(EventCreate {
+        festival,
+        title: "After the rotation".into(),
+        description: String::new(),
+        start: 0,
+        end: 1,
+        resources: vec![],
+    });
+    replica.publish(&organiser, &event).expect("valid");
+    let new_key = replica
+        .private()
+        .keyring
+        .current(&festival)
+        .cloned()
+        .expect("key");
+    let mut relay_box = Mailbox::new(s3.config(), MailboxKey::public(festival)).expect("client");
+    relay_box.push(&replica).await.expect("push");
+
+    // Bob holds only the old key (an old invite link) and meets no one: the node forwarded the
+    // creation log, with his share of the new key, to the old key's mailbox.
+    let mut bobs = Replica::new();
+    bobs.set_identity(bob);
+    bobs.add_festival_key(festival, old_key.clone());
+    let mut old_box =
+        Mailbox::new(s3.config(), MailboxKey::private(festival, &old_key)).expect("client");
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while bobs.private().keyring.current(&festival) != Some(&new_key) {
+        assert!(
+            Instant::now() < deadline,
+            "the old mailbox never led Bob to the new key"
+        );
+        old_box.pull_full(&mut bobs).await.expect("pull");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut new_box =
+        Mailbox::new(s3.config(), MailboxKey::private(festival, &new_key)).expect("client");
+    while bobs.store().len() < replica.store().len() {
+        assert!(Instant::now() < deadline, "the new mailbox stayed short");
+        new_box.pull_full(&mut bobs).await.expect("pull");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let read = bobs.state().festival(festival).expect("readable");
+    assert_eq!(read.events_in_range(0, 1)[0].title, "After the rotation");
+    node.quit().await;
+}

@@ -7,8 +7,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use p2panda_core::mailbox::{
-    Assembler, GetObject, ListedObject, MailboxError, MailboxKey, MailboxState, PutObject,
-    Rejected, MAX_OBJECT_SIZE,
+    Assembler, GetObject, ListedObject, LocalLogs, MailboxError, MailboxKey, MailboxState,
+    PutObject, Rejected, MAX_OBJECT_SIZE,
 };
 use p2panda_core::replica::Replica;
 
@@ -175,9 +175,10 @@ impl Mailbox {
     }
 
     /// A push's second step, no I/O: the sealed bundles of every entry of the festival in
-    /// `replica` that the bucket is not known to hold.
-    pub fn push_plan(&self, replica: &Replica) -> Vec<PutObject> {
-        self.state.plan_upload(&self.key, replica)
+    /// `logs` (a replica, or [`OneLog`](p2panda_core::mailbox::OneLog) of one) that the bucket
+    /// is not known to hold.
+    pub fn push_plan(&self, logs: &impl LocalLogs) -> Vec<PutObject> {
+        self.state.plan_upload(&self.key, logs)
     }
 
     /// A push's last step: upload `puts` (from [`push_plan`](Self::push_plan)) concurrently,

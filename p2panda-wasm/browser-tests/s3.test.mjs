@@ -138,6 +138,22 @@ test('a private festival through S3: members read it, a page without the key fin
     assert.equal(await count(c), 0);
     for (const path of files(join(s3.root, s3.bucket)))
       assert.ok(!readFileSync(path).toString('latin1').includes('Yurt'));
+
+    // A rotation, with members who meet only through the bucket: b writes, a removes c (the
+    // new key is sealed to b) and writes under it. b, holding only the old key, finds the share
+    // in the old key's mailbox (a forwards its creation log there), then follows the new key.
+    await b.page.evaluate((f) => window.node.createResource(f, { name: 'Sauna', kind: { type: 'item' } }), festival);
+    assert.equal((await mailbox(b, festival, settings(s3, ''), 'push')).entries, 1);
+    assert.equal((await mailbox(a, festival, settings(s3, ''), 'pull')).entries, 1);
+    await a.page.evaluate(({ f, c }) => window.node.removeMember(f, c), { f: festival, c: c.publicKey });
+    await a.page.evaluate((f) => window.node.createResource(f, { name: 'Fire pit', kind: { type: 'item' } }), festival);
+    const newKey = await a.page.evaluate((f) => window.node.festivalKey(f), festival);
+    assert.notEqual(newKey, key);
+    await mailbox(a, festival, settings(s3, ''), 'push');
+    await mailbox(b, festival, settings(s3, ''), 'pull'); // the old mailbox: the share
+    assert.equal(await b.page.evaluate((f) => window.node.festivalKey(f), festival), newKey);
+    await mailbox(b, festival, settings(s3, ''), 'pull'); // the new one
+    assert.deepEqual(await names(b, festival), ['Fire pit', 'Sauna', 'Yurt']);
     for (const n of [a, b, c]) await n.context.close();
   } finally {
     await s3.stop();

@@ -55,6 +55,9 @@ export class Mailbox {
   #plannerKey = null;
   /** The storage key of this mailbox's writer state, while this mailbox is that writer. */
   #writer = null;
+  /** What to forward after a rotation (see `#open`), and the older keys' planners by key. */
+  #forward = { topic: null, older: [], creation: [] };
+  #forwarders = new Map();
   #turn = Promise.resolve();
   #pulls = 0;
   #timer = null;
@@ -78,7 +81,12 @@ export class Mailbox {
 
   /** The planner for the festival's current key (a new key, learned or rotated: a new mailbox). */
   async #open() {
-    const [topic, key, ...logs] = await this.#call('mailboxLogs', [this.festival]);
+    const [topic, key, older, creationAuthor, creationLogId, ...logs] =
+      await this.#call('mailboxLogs', [this.festival]);
+    // After a rotation: the creation log (with the key shares) also goes to the older keys'
+    // mailboxes, where members who have not learned the new key yet still look.
+    const at = logs.findIndex((v, i) => i % 3 === 0 && v === creationAuthor && logs[i + 1] === creationLogId);
+    this.#forward = { topic, older, creation: at < 0 ? [] : logs.slice(at, at + 3) };
     const id = `${topic}:${key}`;
     if (this.#plannerKey !== id) {
       this.#release();
@@ -98,6 +106,14 @@ export class Mailbox {
     return this.#planner;
   }
 
+  /** The planner of an older key's mailbox, to forward the creation log to. */
+  #forwarder(key) {
+    let planner = this.#forwarders.get(key);
+    if (!planner) this.#forwarders.set(key, (planner = new Planner(this.#forward.topic, key)));
+    planner.setLogs(this.#forward.creation);
+    return planner;
+  }
+
   async #readIndexes(planner, rejected) {
     const listed = await this.#client.list(planner.indexesPrefix);
     const etags = new Map(listed.map((l) => [l.name, l.etag]));
@@ -114,49 +130,59 @@ export class Mailbox {
     return names.length;
   }
 
-  /** Upload every entry of the festival the bucket is not known to hold. */
+  /**
+   * Upload every entry of the festival the bucket is not known to hold (and, after a rotation,
+   * the creation log to the older keys' mailboxes).
+   */
   push() {
     return this.#serial(async () => {
-      const planner = await this.#open();
-      const report = { bundles: 0, entries: 0, bytes: 0, index: false, indexesRead: 0 };
-      report.indexesRead = await this.#readIndexes(planner, []);
-      const needs = planner.uploadNeeds();
-      for (let i = 0; i < needs.length; i += 3) {
-        const [author, logId, after] = needs.slice(i, i + 3);
-        const entries = await this.#call('mailboxEntries', [this.festival, author, logId, after]);
-        planner.addEntries(author, logId, after, entries);
+      const report = await this.#upload(await this.#open());
+      if (this.#forward.creation.length) {
+        for (const key of this.#forward.older) await this.#upload(this.#forwarder(key));
       }
-      const puts = planner.planUpload();
-      const stored = [];
-      let failure = null;
-      await mapLimit(puts, CONCURRENCY, async (put) => {
-        try {
-          await this.#client.put(put.name, put.bytes);
-          stored.push(put.name);
-          report.bundles += 1;
-          report.entries += put.entries;
-          report.bytes += put.bytes.length;
-        } catch (error) {
-          failure ??= error;
-        }
-      });
-      // The index records what made it, even when something failed.
-      const index = planner.uploaded(stored);
-      if (index) {
-        await this.#client.put(index.name, index.bytes);
-        planner.indexUploaded();
-        report.index = true;
-      }
-      if (this.#writer && stored.length) {
-        try {
-          storage()?.setItem(this.#writer, toHex(planner.writerState()));
-        } catch {
-          // Storage full or disabled: the next start is a new writer, which costs an index.
-        }
-      }
-      if (failure) throw failure;
       return report;
     });
+  }
+
+  async #upload(planner) {
+    const report = { bundles: 0, entries: 0, bytes: 0, index: false, indexesRead: 0 };
+    report.indexesRead = await this.#readIndexes(planner, []);
+    const needs = planner.uploadNeeds();
+    for (let i = 0; i < needs.length; i += 3) {
+      const [author, logId, after] = needs.slice(i, i + 3);
+      const entries = await this.#call('mailboxEntries', [this.festival, author, logId, after]);
+      planner.addEntries(author, logId, after, entries);
+    }
+    const puts = planner.planUpload();
+    const stored = [];
+    let failure = null;
+    await mapLimit(puts, CONCURRENCY, async (put) => {
+      try {
+        await this.#client.put(put.name, put.bytes);
+        stored.push(put.name);
+        report.bundles += 1;
+        report.entries += put.entries;
+        report.bytes += put.bytes.length;
+      } catch (error) {
+        failure ??= error;
+      }
+    });
+    // The index records what made it, even when something failed.
+    const index = planner.uploaded(stored);
+    if (index) {
+      await this.#client.put(index.name, index.bytes);
+      planner.indexUploaded();
+      report.index = true;
+    }
+    if (planner === this.#planner && this.#writer && stored.length) {
+      try {
+        storage()?.setItem(this.#writer, toHex(planner.writerState()));
+      } catch {
+        // Storage full or disabled: the next start is a new writer, which costs an index.
+      }
+    }
+    if (failure) throw failure;
+    return report;
   }
 
   /**
@@ -255,6 +281,8 @@ export class Mailbox {
   }
 
   #release() {
+    for (const planner of this.#forwarders.values()) planner.free();
+    this.#forwarders.clear();
     this.#planner?.free();
     this.#planner = null;
     this.#plannerKey = null;

@@ -92,3 +92,43 @@ impl LocalLogs for LogSnapshot {
             .collect()
     }
 }
+
+/// The log that starts with the festival's creation: where its creator writes, and the only log
+/// that may carry key shares (the keys of a private festival after a rotation).
+pub fn creation_log(replica: &Replica, topic: Topic) -> Option<LogKey> {
+    let created = replica.store().get_by_hash(&topic)?;
+    Some(LogKey {
+        author: created.entry.author(),
+        log_id: created.entry.log_id(),
+    })
+}
+
+/// One log of `logs`, as if it were the festival's only one.
+///
+/// For the mailboxes of a private festival's *older* keys: members who have not learned the
+/// newest key yet still read those, so writers forward the creation log there (it carries the
+/// key shares sealed to each member); once a member opens its share, it moves to the newest
+/// key's mailbox. Other logs are not forwarded: a member removed by the rotation reads the old
+/// mailboxes too, and learns no more from them than that the creator wrote (sealed) entries.
+pub struct OneLog<'a, L> {
+    pub logs: &'a L,
+    pub log: LogKey,
+}
+
+impl<L: LocalLogs> LocalLogs for OneLog<'_, L> {
+    fn logs_of(&self, topic: Topic) -> Vec<(LogKey, u64)> {
+        self.logs
+            .logs_of(topic)
+            .into_iter()
+            .filter(|(log, _)| *log == self.log)
+            .collect()
+    }
+
+    fn height(&self, log: LogKey) -> u64 {
+        self.logs.height(log)
+    }
+
+    fn entries_after(&self, log: LogKey, seq: u64) -> Vec<(&[u8], &[u8])> {
+        self.logs.entries_after(log, seq)
+    }
+}

@@ -33,6 +33,11 @@
 //! [`accept_bundle`](MailboxState::accept_bundle) and [`Assembler::ingest`] until nothing is
 //! left to plan.
 //!
+//! **Rotation.** A private festival's mailbox follows its current key. Members who have not
+//! learned a new key yet still read the old key's mailbox, so writers also push the festival's
+//! creation log there ([`OneLog`], [`creation_log`]): it carries the key shares, and a member
+//! who opens its share moves on to the new mailbox.
+//!
 //! **Trust.** Whoever holds the key can write objects; what comes out of one still goes through
 //! [`Replica::ingest`](crate::replica::Replica::ingest) (signatures, links, schema), so a forged
 //! entry in a bucket is refused like one from any peer.
@@ -46,7 +51,7 @@ mod plan;
 pub use assemble::{ingest_bundle, Assembler, EntryError, Ingested, Rejected};
 pub use codec::{padded_len, Bundle, BundleRef};
 pub use key::{MailboxKey, ObjectName, ID_LEN};
-pub use logs::{LocalLogs, LogSnapshot};
+pub use logs::{creation_log, LocalLogs, LogSnapshot, OneLog};
 pub use plan::{
     GetObject, ListedObject, MailboxState, PutObject, DEFAULT_BUNDLE_SIZE, MAX_INDEX_BUNDLES,
 };

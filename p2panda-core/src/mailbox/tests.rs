@@ -59,11 +59,11 @@ fn read_indexes(state: &mut MailboxState, key: &MailboxKey, bucket: &Bucket) -> 
 fn push(
     state: &mut MailboxState,
     key: &MailboxKey,
-    replica: &Replica,
+    logs: &impl LocalLogs,
     bucket: &mut Bucket,
 ) -> usize {
     read_indexes(state, key, bucket);
-    let puts = state.plan_upload(key, replica);
+    let puts = state.plan_upload(key, logs);
     for put in &puts {
         bucket.put(put);
         state.uploaded(put);
@@ -590,4 +590,112 @@ fn a_writer_resumed_from_its_state_keeps_one_index() {
     // Cut inside the first bundle reference (after id, flag, kind, generation, group count,
     // log key and its count).
     assert!(MailboxState::new().with_writer_state(&saved[..84]).is_err());
+}
+
+/// Titles of a festival's events, sorted (empty if it cannot be read).
+fn titles(replica: &Replica, festival: Topic) -> Vec<String> {
+    let Some(query) = replica.state().festival(festival) else {
+        return Vec::new();
+    };
+    let mut titles: Vec<String> = query
+        .events_in_range(Millis::MIN, Millis::MAX)
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// After a rotation, members who only meet through the bucket and hold only the old key find
+/// the new one: writers forward the creation log (with the key shares) to the old key's
+/// mailbox. The removed member reads that mailbox too, and nothing new in it.
+#[test]
+fn after_a_rotation_the_old_mailbox_leads_members_to_the_new_key() {
+    let (alice, bob, eve) = (
+        KeyPair::generate(),
+        KeyPair::generate(),
+        KeyPair::generate(),
+    );
+    let mut owner = Replica::new();
+    owner.set_identity(alice.clone());
+    let create = FestivalCreate {
+        name: "Camp".into(),
+        description: String::new(),
+        parent: None,
+        fork_of: None,
+    };
+    let (festival, _) = owner.publish_private_festival(&alice, create).unwrap();
+    let talk = |title: &str| {
+        Operation::EventCreate(EventCreate {
+            festival,
+            title: title.into(),
+            description: String::new(),
+            start: 0,
+            end: 1,
+            resources: vec![],
+        })
+    };
+    owner.publish(&alice, &talk("before")).unwrap();
+    let old_key = owner.private().keyring.current(&festival).unwrap().clone();
+    let old_box = MailboxKey::private(festival, &old_key);
+    let mut bucket = Bucket::default();
+    let mut old_writer = MailboxState::new();
+    push(&mut old_writer, &old_box, &owner, &mut bucket);
+
+    // Eve is removed; Alice writes on under the new key, into the new key's mailbox.
+    owner
+        .rotate_festival_key(&alice, festival, &[bob.public_key()])
+        .unwrap();
+    owner.publish(&alice, &talk("after")).unwrap();
+    let new_key = owner.private().keyring.current(&festival).unwrap().clone();
+    assert_eq!(owner.private().keyring.older(&festival), [&old_key]);
+    let new_box = MailboxKey::private(festival, &new_key);
+    push(&mut MailboxState::new(), &new_box, &owner, &mut bucket);
+    let only_new = |bucket: &Bucket| {
+        let mut bob_alone = Replica::new();
+        bob_alone.set_identity(bob.clone());
+        bob_alone.add_festival_key(festival, old_key.clone());
+        pull(
+            &mut MailboxState::new(),
+            &old_box,
+            &mut bob_alone,
+            bucket,
+            true,
+        );
+        bob_alone.private().keyring.current(&festival) == Some(&new_key)
+    };
+    assert!(
+        !only_new(&bucket),
+        "without forwarding, the old mailbox never tells Bob"
+    );
+
+    // Forwarded: the creation log only (the rotation's share is in it).
+    let creation = creation_log(&owner, festival).unwrap();
+    let forwarded = push(
+        &mut old_writer,
+        &old_box,
+        &OneLog {
+            logs: &owner,
+            log: creation,
+        },
+        &mut bucket,
+    );
+    assert_eq!(
+        forwarded, 2,
+        "the share and the new event, both in the creation log"
+    );
+
+    let mut bobs = Replica::new();
+    bobs.set_identity(bob.clone());
+    bobs.add_festival_key(festival, old_key.clone());
+    pull(&mut MailboxState::new(), &old_box, &mut bobs, &bucket, true);
+    assert_eq!(bobs.private().keyring.current(&festival), Some(&new_key));
+    pull(&mut MailboxState::new(), &new_box, &mut bobs, &bucket, true);
+    assert_eq!(titles(&bobs, festival), ["after", "before"]);
+
+    let mut eves = Replica::new();
+    eves.set_identity(eve);
+    eves.add_festival_key(festival, old_key);
+    pull(&mut MailboxState::new(), &old_box, &mut eves, &bucket, true);
+    assert_eq!(titles(&eves, festival), ["before"]);
 }

@@ -89,6 +89,18 @@ impl Keyring {
         self.keys.get(id)
     }
 
+    /// The keys of `topic` other than the current one: those rotations replaced.
+    pub fn older(&self, topic: &Topic) -> Vec<&SecretKey> {
+        let current = self.current(topic).map(SecretKey::id);
+        self.topics.get(topic).map_or(Vec::new(), |keys| {
+            keys.keys
+                .iter()
+                .filter(|id| Some(**id) != current)
+                .filter_map(|id| self.keys.get(id))
+                .collect()
+        })
+    }
+
     /// Whether this node holds a key of `topic` (reads it as a private festival).
     pub fn is_private(&self, topic: &Topic) -> bool {
         self.topics.get(topic).is_some_and(|t| !t.keys.is_empty())

@@ -4,7 +4,8 @@
 //! node's package does not grow for apps without S3.
 
 use js_sys::{Array, Uint8Array};
-use p2panda_core::mailbox::{ingest_bundle, Bundle, EntryError};
+use p2panda_core::mailbox::{creation_log, ingest_bundle, Bundle, EntryError};
+use p2panda_core::secret::SecretKey;
 use p2panda_core::store::LogKey;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -35,14 +36,22 @@ impl BrowserNode {
             .or_else(|| core.node.topics().contains(&festival).then_some(festival))
             .ok_or_else(|| NodeError::NotFound(format!("festival {festival}")))?;
         match method {
-            // `[topic, key, author, logId, height, author, …]`; `key`: the festival's current
-            // secret key (hex) if it is private and this node holds it, else `null`.
+            // `[topic, key, older, creation author, creation log id, author, logId, height,
+            // author, …]`: `key` the festival's current secret key (hex) if it is private and
+            // this node holds it, else `null`; `older` the keys rotations replaced (the
+            // creation log is forwarded to their mailboxes, see `OneLog`).
             "mailboxLogs" => {
-                let key = replica.private().keyring.current(&topic);
-                let logs = Array::of2(
+                let keyring = &replica.private().keyring;
+                let hex = |k: &SecretKey| string(&k.to_hex());
+                let older: Array = keyring.older(&topic).into_iter().map(hex).collect();
+                let logs = Array::of3(
                     &string(&topic.to_hex()),
-                    &key.map_or(JsValue::NULL, |k| string(&k.to_hex())),
+                    &keyring.current(&topic).map_or(JsValue::NULL, hex),
+                    &older,
                 );
+                let creation = creation_log(replica, topic);
+                logs.push(&creation.map_or(JsValue::NULL, |l| string(&l.author.to_hex())));
+                logs.push(&creation.map_or(JsValue::NULL, |l| (l.log_id as f64).into()));
                 for (log, height) in p2panda_core::mailbox::LocalLogs::logs_of(replica, topic) {
                     logs.push(&string(&log.author.to_hex()));
                     logs.push(&(log.log_id as f64).into());

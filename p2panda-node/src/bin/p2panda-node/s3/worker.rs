@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use p2panda_core::festival::Topic;
-use p2panda_core::mailbox::MailboxKey;
+use p2panda_core::mailbox::{creation_log, MailboxKey, OneLog};
 use p2panda_core::replica::Replica;
 use p2panda_node::native_peer::NativePeer;
 use p2panda_node::storage::{Durable, JournalError, Ticket};
@@ -66,6 +66,9 @@ impl S3Task {
 /// One festival's mailbox and what the worker knows of it.
 struct Festival {
     mailbox: Mailbox,
+    /// The mailboxes of keys a rotation replaced: the creation log (with the key shares) is
+    /// forwarded there, for members who have not learned the newest key yet (see `OneLog`).
+    forwards: Vec<Mailbox>,
     /// The festival's entries in the bucket as far as this node knows (after its last push, or
     /// a pull from a clean state); `None` before the first push.
     pushed: Option<u64>,
@@ -84,6 +87,7 @@ impl Festival {
     fn new(mailbox: Mailbox) -> Self {
         Festival {
             mailbox,
+            forwards: Vec::new(),
             pushed: None,
             dirty: false,
             pulled: false,
@@ -231,20 +235,28 @@ impl Worker {
     fn check(&mut self, now: Instant) {
         self.check_at = None;
         self.last_check = Some(now);
-        let joined: Vec<(Topic, MailboxKey, u64)> = self.peer.with_node(|node| {
+        let joined: Vec<(Topic, MailboxKey, u64, Vec<MailboxKey>)> = self.peer.with_node(|node| {
             let topics: Vec<Topic> = node.topics().iter().copied().collect();
             let counts = counts(node.replica(), &topics);
             topics
                 .iter()
                 .map(|t| {
                     let key = mailbox_key(node.replica(), *t);
-                    (*t, key, counts.get(t).copied().unwrap_or(0))
+                    let keyring = &node.replica().private().keyring;
+                    let older = keyring.older(t);
+                    let older = older.into_iter().map(|k| MailboxKey::private(*t, k));
+                    (
+                        *t,
+                        key,
+                        counts.get(t).copied().unwrap_or(0),
+                        older.collect(),
+                    )
                 })
                 .collect()
         });
         self.festivals
-            .retain(|topic, _| joined.iter().any(|(t, _, _)| t == topic));
-        for (topic, key, count) in joined {
+            .retain(|topic, _| joined.iter().any(|(t, ..)| t == topic));
+        for (topic, key, count, older) in joined {
             let current = self.festivals.get(&topic).map(|f| f.mailbox.key() == &key);
             if current != Some(true) {
                 // New here, or its key changed (learned or rotated): a fresh mailbox.
@@ -265,6 +277,14 @@ impl Worker {
             }
             if let Some(festival) = self.festivals.get_mut(&topic) {
                 festival.dirty = festival.pushed.map_or(count > 0, |pushed| count > pushed);
+                festival.forwards.retain(|m| older.contains(m.key()));
+                for key in older {
+                    if festival.forwards.iter().all(|m| m.key() != &key) {
+                        if let Ok(mailbox) = Mailbox::new(self.config.clone(), key) {
+                            festival.forwards.push(mailbox);
+                        }
+                    }
+                }
             }
         }
     }
@@ -382,7 +402,40 @@ impl Worker {
                 }
                 push_event(&topic, &report, started);
             }
-            Err(error) => fail(festival, interval, &topic, "push", &error, 0),
+            Err(error) => {
+                fail(festival, interval, &topic, "push", &error, 0);
+                return Ok(());
+            }
+        }
+        self.forward(topic).await
+    }
+
+    /// After a rotation: the creation log (with the key shares) to the older keys' mailboxes.
+    async fn forward(&mut self, topic: Topic) -> Result<(), JournalError> {
+        let interval = self.interval;
+        let Some(festival) = self.festivals.get_mut(&topic) else {
+            return Ok(());
+        };
+        for index in 0..festival.forwards.len() {
+            let mailbox = &mut festival.forwards[index];
+            let result = match mailbox.push_prepare().await {
+                Ok(_) => {
+                    let mailbox = &*mailbox;
+                    let puts = self
+                        .peer
+                        .read_durable(|replica| match creation_log(replica, topic) {
+                            Some(log) => mailbox.push_plan(&OneLog { logs: replica, log }),
+                            None => Vec::new(),
+                        })
+                        .await?;
+                    festival.forwards[index].push_upload(puts).await
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = result {
+                fail(festival, interval, &topic, "forward", &error, 0);
+                break;
+            }
         }
         Ok(())
     }
