@@ -21,6 +21,7 @@ use p2panda_core::identity::{KeyPair, PublicKey};
 use p2panda_core::mailbox::MailboxKey;
 use p2panda_core::operation::{EventCreate, FestivalCreate, Operation};
 use p2panda_core::replica::Replica;
+use p2panda_core::secret::SecretKey;
 use p2panda_s3::test_server::{TestServer, ACCESS_KEY, BUCKET, SECRET_KEY};
 use p2panda_s3::{Mailbox, S3Config};
 use serde_json::{json, Value};
@@ -410,15 +411,26 @@ async fn pulled_entries_are_durable_and_reach_connected_peers() {
     node.quit().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_node_carries_a_private_festival_to_the_members_mailbox() {
-    let _serial = SERIAL.lock().await;
-    let s3 = S3Server::start().await;
+/// A private festival written by an organiser outside the node, and a node started to join it
+/// (not yet a member: it holds no key).
+struct PrivateSetup {
+    organiser: KeyPair,
+    replica: Replica,
+    festival: Hash,
+    /// The festival's first key.
+    key: SecretKey,
+    node: NodeProcess,
+    node_key: PublicKey,
+    _dirs: tempfile::TempDir,
+}
+
+async fn private_festival_and_node(s3: &S3Server, name: &str) -> PrivateSetup {
     let dirs = tempfile::tempdir().expect("temp dir");
     let organiser = KeyPair::generate();
     let mut replica = Replica::new();
+    replica.set_identity(organiser.clone());
     let create = FestivalCreate {
-        name: "Closed workshop".into(),
+        name: name.into(),
         description: String::new(),
         parent: None,
         fork_of: None,
@@ -436,14 +448,38 @@ async fn a_member_node_carries_a_private_festival_to_the_members_mailbox() {
     let node = start_node(
         "member node",
         &dirs.path().join("node"),
-        &s3,
+        s3,
         &["--join", &hex],
     )
     .await;
-    let node_key: PublicKey = node.ready["publicKey"]
+    let node_key = node.ready["publicKey"]
         .as_str()
         .and_then(|k| k.parse().ok())
         .expect("the node's public key");
+    PrivateSetup {
+        organiser,
+        replica,
+        festival,
+        key,
+        node,
+        node_key,
+        _dirs: dirs,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_node_carries_a_private_festival_to_the_members_mailbox() {
+    let _serial = SERIAL.lock().await;
+    let s3 = S3Server::start().await;
+    let PrivateSetup {
+        organiser,
+        mut replica,
+        festival,
+        key,
+        node,
+        node_key,
+        _dirs,
+    } = private_festival_and_node(&s3, "Closed workshop").await;
 
     // The organiser makes the node a member and writes; a keyless relay would leave these
     // sealed entries in the festival's keyless mailbox, where the node (keyless so far) looks.
@@ -534,37 +570,16 @@ fn festival_of(hex: &str) -> Hash {
 async fn after_a_rotation_a_node_forwards_the_key_shares_to_the_old_mailbox() {
     let _serial = SERIAL.lock().await;
     let s3 = S3Server::start().await;
-    let dirs = tempfile::tempdir().expect("temp dir");
-    let (organiser, bob) = (KeyPair::generate(), KeyPair::generate());
-    let mut replica = Replica::new();
-    replica.set_identity(organiser.clone());
-    let create = FestivalCreate {
-        name: "Rotating camp".into(),
-        description: String::new(),
-        parent: None,
-        fork_of: None,
-    };
-    let (festival, _) = replica
-        .publish_private_festival(&organiser, create)
-        .expect("valid");
-    let old_key = replica
-        .private()
-        .keyring
-        .current(&festival)
-        .cloned()
-        .expect("key");
-    let hex = festival.to_hex();
-    let node = start_node(
-        "member node",
-        &dirs.path().join("node"),
-        &s3,
-        &["--join", &hex],
-    )
-    .await;
-    let node_key: PublicKey = node.ready["publicKey"]
-        .as_str()
-        .and_then(|k| k.parse().ok())
-        .expect("the node's public key");
+    let bob = KeyPair::generate();
+    let PrivateSetup {
+        organiser,
+        mut replica,
+        festival,
+        key: old_key,
+        node,
+        node_key,
+        _dirs,
+    } = private_festival_and_node(&s3, "Rotating camp").await;
 
     // The node and Bob are members; then the key rotates (someone else left) and the organiser
     // writes under the new key. All of it reaches the node through the keyless mailbox.
