@@ -4,7 +4,7 @@
 //
 //   BENCH_MAILBOX_ENTRIES=5000 npm run bench:mailbox     (needs: build-wasm.sh, and
 //   cargo build -p p2panda-s3 --features test-server --bins)
-import { launchBrowser, openPage, startS3Server, startStaticServer } from '../browser-tests/harness.mjs';
+import { launchBrowser, nodeInNewContext, startS3Server, startStaticServer } from '../browser-tests/harness.mjs';
 
 const N = Number(process.env.BENCH_MAILBOX_ENTRIES ?? 5000);
 
@@ -15,11 +15,7 @@ const config = {
   endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
 };
 try {
-  const node = async (name) => {
-    const page = await openPage(await browser.newContext(), server.url);
-    await page.evaluate((o) => window.open(o), { name, broadcastChannel: false });
-    return page;
-  };
+  const node = async (name) => (await nodeInNewContext(browser, server.url, { name })).page;
   const a = await node('bench-mailbox-a');
   const festival = await a.evaluate(async (n) => {
     const f = await window.node.createFestival({ name: 'Bench fair' });

@@ -203,6 +203,17 @@ export async function openPage(context, url) {
   return page;
 }
 
+/**
+ * A node in a browser context of its own (its own IndexedDB and identity), opened with `options`
+ * (see pages/node.html; BroadcastChannel off unless asked, so contexts meet only as told).
+ */
+export async function nodeInNewContext(browser, url, options) {
+  const context = await browser.newContext();
+  const page = await openPage(context, url);
+  const publicKey = await page.evaluate((o) => window.open(o), { broadcastChannel: false, ...options });
+  return { context, page, publicKey };
+}
+
 /** Run `check(arg)` in the page every 100 ms until it gives a truthy value (it may be async). */
 export async function eventually(page, check, arg, timeout = 30_000) {
   const deadline = Date.now() + timeout;

@@ -3,7 +3,7 @@
 // it, and removing a member rotates the key for what comes after.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, launchBrowser, openPage, startRendezvous, startStaticServer } from './harness.mjs';
+import { eventually, launchBrowser, nodeInNewContext, startRendezvous, startStaticServer } from './harness.mjs';
 
 let browser, server, rendezvous;
 before(async () => {
@@ -18,15 +18,7 @@ after(async () => {
 });
 
 /** A node in its own browser context (its own IndexedDB, no shared BroadcastChannel). */
-async function node(name) {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  const publicKey = await page.evaluate(
-    (o) => window.open(o),
-    { name, broadcastChannel: false, rendezvous: [rendezvous.url] },
-  );
-  return { context, page, publicKey };
-}
+const node = (name) => nodeInNewContext(browser, server.url, { name, rendezvous: [rendezvous.url] });
 
 const names = (page, festival) =>
   page.evaluate(async (f) => (await window.node.resources(f).catch(() => [])).map((r) => r.name).sort(), festival);

@@ -2,7 +2,7 @@
 // what the unpaged calls give, page by page; bad arguments are INVALID_ARGUMENT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, launchBrowser, openPage, startStaticServer } from './harness.mjs';
+import { eventually, launchBrowser, nodeInNewContext, startStaticServer } from './harness.mjs';
 
 let browser, server;
 before(async () => {
@@ -77,9 +77,7 @@ function requestsOf(events, status, resource) {
 }
 
 test('paging by time, resource, owner and status gives the unpaged answers', async () => {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  const me = await page.evaluate(() => window.open({ name: 'query', broadcastChannel: false }));
+  const { context, page, publicKey: me } = await nodeInNewContext(browser, server.url, { name: 'query' });
   const { festival, stage, tent } = await bigFestival(page);
   // The node answers the tent's requests itself (fcfs), in the background.
   await eventually(page, async ({ festival, tent }) => {
@@ -120,9 +118,7 @@ test('paging by time, resource, owner and status gives the unpaged answers', asy
 });
 
 test('a page after a change lists what changed past its cursor, nothing twice', async () => {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  await page.evaluate(() => window.open({ name: 'query-change', broadcastChannel: false }));
+  const { context, page } = await nodeInNewContext(browser, server.url, { name: 'query-change' });
   const ids = await page.evaluate(async () => {
     const node = window.node;
     const festival = await node.createFestival({ name: 'Small camp' });
@@ -139,9 +135,7 @@ test('a page after a change lists what changed past its cursor, nothing twice', 
 });
 
 test('bad arguments are INVALID_ARGUMENT', async () => {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  await page.evaluate(() => window.open({ name: 'query-bad', broadcastChannel: false }));
+  const { context, page } = await nodeInNewContext(browser, server.url, { name: 'query-bad' });
   const codes = await page.evaluate(async () => {
     const node = window.node;
     const festival = await node.createFestival({ name: 'Camp' });

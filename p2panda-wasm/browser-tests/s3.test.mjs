@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, openPage, startS3Server, startStaticServer } from './harness.mjs';
+import { launchBrowser, nodeInNewContext, startS3Server, startStaticServer } from './harness.mjs';
 
 let browser, server;
 before(async () => {
@@ -18,12 +18,7 @@ after(async () => {
 });
 
 /** A node with no way to reach any other (no rendezvous, no BroadcastChannel). */
-async function node(name) {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  const publicKey = await page.evaluate((o) => window.open(o), { name, broadcastChannel: false });
-  return { context, page, publicKey };
-}
+const node = (name) => nodeInNewContext(browser, server.url, { name });
 
 /** The bucket settings a user would type in, for the mailbox under `prefix`. */
 const settings = (s3, prefix, changes = {}) => ({

@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  eventually, launchBrowser, openPage, startNativeNode, startRendezvous, startStaticServer,
+  eventually, launchBrowser, nodeInNewContext, openPage, startNativeNode, startRendezvous,
+  startStaticServer,
 } from './harness.mjs';
 
 let browser, server, rendezvous;
@@ -18,12 +19,7 @@ after(async () => {
 });
 
 /** A node in its own browser context (its own IndexedDB, no shared BroadcastChannel). */
-async function node(options) {
-  const context = await browser.newContext();
-  const page = await openPage(context, server.url);
-  const publicKey = await page.evaluate((o) => window.open(o), { broadcastChannel: false, ...options });
-  return { context, page, publicKey };
-}
+const node = (options) => nodeInNewContext(browser, server.url, options);
 
 const resourceNames = (page, festival) =>
   page.evaluate(async (f) => (await window.node.resources(f)).map((r) => r.name).sort(), festival);

@@ -62,6 +62,19 @@ impl LogSnapshot {
     pub fn add_entries(&mut self, log: LogKey, seq: u64, entries: Entries) {
         self.entries.push((log, seq, entries));
     }
+
+    /// `log` is held up to `height` now (say, after the node stored a downloaded bundle).
+    pub fn set_height(&mut self, log: LogKey, height: u64) {
+        match self.heights.iter_mut().find(|(l, _)| *l == log) {
+            Some((_, h)) => *h = height,
+            None => self.heights.push((log, height)),
+        }
+    }
+
+    /// Drop the entries added, keeping the heights (once a push has sealed them).
+    pub fn forget_entries(&mut self) {
+        self.entries.clear();
+    }
 }
 
 impl LocalLogs for LogSnapshot {

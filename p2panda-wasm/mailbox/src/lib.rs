@@ -135,7 +135,6 @@ pub struct Planner {
     state: MailboxState,
     /// The node's logs of the festival, as last told ([`Planner::set_logs`]).
     logs: LogSnapshot,
-    heights: Vec<(LogKey, u64)>,
     /// Bundles waiting for the ones before them, within a pull.
     assembler: Assembler,
     /// Bundles tried in this pull (so it ends), and puts handed out, waiting for their report.
@@ -162,7 +161,6 @@ impl Planner {
             key,
             state: MailboxState::new(),
             logs: LogSnapshot::default(),
-            heights: Vec::new(),
             tried: HashSet::new(),
             puts: Vec::new(),
         })
@@ -209,8 +207,7 @@ impl Planner {
     /// The node's logs of the festival: `[author, logId, height, …]`.
     #[wasm_bindgen(js_name = setLogs)]
     pub fn set_logs(&mut self, logs: &Array) -> Result<(), JsValue> {
-        self.heights = log_triples(logs)?;
-        self.logs = LogSnapshot::new(self.heights.clone());
+        self.logs = LogSnapshot::new(log_triples(logs)?);
         Ok(())
     }
 
@@ -270,7 +267,7 @@ impl Planner {
         let list = self.puts.iter().map(put_js).collect();
         // The bytes went to the page; the entries loaded for this push are not needed again.
         self.puts.iter_mut().for_each(|p| p.bytes = Vec::new());
-        self.logs = LogSnapshot::new(self.heights.clone());
+        self.logs.forget_entries();
         list
     }
 
@@ -370,11 +367,7 @@ impl Planner {
     #[wasm_bindgen(js_name = setHeight)]
     pub fn set_height(&mut self, author: &str, log_id: f64, height: f64) -> Result<(), JsValue> {
         let log = log_key(author, log_id)?;
-        match self.heights.iter_mut().find(|(l, _)| *l == log) {
-            Some((_, h)) => *h = height as u64,
-            None => self.heights.push((log, height as u64)),
-        }
-        self.logs = LogSnapshot::new(self.heights.clone());
+        self.logs.set_height(log, height as u64);
         Ok(())
     }
 

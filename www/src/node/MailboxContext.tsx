@@ -38,7 +38,7 @@ export function useMailboxes(): Mailboxes {
 }
 
 export function MailboxProvider({ children }: { children: ReactNode }) {
-  const { node, store } = useApp();
+  const { node, store, logError } = useApp();
   const { list } = useFestivals();
   const open = useRef(new Map<string, Mailbox>());
   /** Saved mailboxes being opened (the module loads), so one is not opened twice. */
@@ -82,10 +82,11 @@ export function MailboxProvider({ children }: { children: ReactNode }) {
       node
         .mailbox(id, config)
         .then((mailbox) => start(id, mailbox, config))
-        .catch(() => {}) // settings that no longer open: the card offers to change them
+        // Shown in the error log; the card offers the settings form again.
+        .catch(logError)
         .finally(() => opening.current.delete(id));
     }
-  }, [list, node, store, start]);
+  }, [list, node, store, start, logError]);
 
   useEffect(() => () => open.current.forEach((m) => void m.close()), []);
 

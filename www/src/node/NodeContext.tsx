@@ -22,6 +22,8 @@ interface AppNode {
   /** All background errors since start (the list keeps the latest ones only). */
   errorCount: number;
   clearErrors(): void;
+  /** Log a background failure of the app's own (the node's come in by themselves). */
+  logError(error: unknown): void;
 }
 
 const Context = createContext<AppNode | null>(null);
@@ -47,6 +49,12 @@ export function NodeProvider({ children }: { children: ReactNode }) {
   const [errors, setErrors] = useState<LoggedError[]>([]);
   const [errorCount, setErrorCount] = useState(0);
   const opened = useRef<Promise<Node> | null>(null);
+  const logError = useCallback((error: unknown) => {
+    // The log shows the code beside the message.
+    const message = error instanceof Error ? error.message : String(error);
+    setErrors((list) => [{ at: Date.now(), code: errorCode(error), message }, ...list].slice(0, MAX_LOGGED));
+    setErrorCount((n) => n + 1);
+  }, []);
 
   useEffect(() => {
     // StrictMode runs effects twice in dev: open once, share the promise.
@@ -57,10 +65,7 @@ export function NodeProvider({ children }: { children: ReactNode }) {
       (node) => {
         if (cancelled) return;
         rememberStore({ name: store, publicKey: node.publicKey });
-        off = node.on('error', (error: P2pandaError) => {
-          setErrors((list) => [{ at: Date.now(), code: error.code, message: error.message }, ...list].slice(0, MAX_LOGGED));
-          setErrorCount((n) => n + 1);
-        });
+        off = node.on('error', (error: P2pandaError) => logError(error));
         setBoot({ state: 'open', node });
       },
       (error: unknown) => setBoot({ state: 'failed', code: errorCode(error), message: errorText(error) }),
@@ -69,7 +74,7 @@ export function NodeProvider({ children }: { children: ReactNode }) {
       cancelled = true;
       off();
     };
-  }, [store]);
+  }, [store, logError]);
 
   const setDisplayName = useCallback(
     (name: string) => {
@@ -83,9 +88,9 @@ export function NodeProvider({ children }: { children: ReactNode }) {
   const value = useMemo(
     () =>
       boot.state === 'open'
-        ? { node: boot.node, store, displayName, setDisplayName, errors, errorCount, clearErrors }
+        ? { node: boot.node, store, displayName, setDisplayName, errors, errorCount, clearErrors, logError }
         : null,
-    [boot, store, displayName, setDisplayName, errors, errorCount, clearErrors],
+    [boot, store, displayName, setDisplayName, errors, errorCount, clearErrors, logError],
   );
 
   if (boot.state === 'opening')

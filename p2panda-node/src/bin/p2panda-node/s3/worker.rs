@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use p2panda_core::festival::Topic;
-use p2panda_core::mailbox::{creation_log, MailboxKey, OneLog};
+use p2panda_core::mailbox::{creation_log, MailboxKey, OneLog, PutObject};
 use p2panda_core::replica::Replica;
 use p2panda_node::native_peer::NativePeer;
 use p2panda_node::storage::{Durable, JournalError, Ticket};
@@ -376,23 +376,12 @@ impl Worker {
             return Ok(());
         };
         festival.last_push = Some(started);
-        let indexes_read = match festival.mailbox.push_prepare().await {
-            Ok(read) => read,
-            Err(error) => {
-                fail(festival, interval, &topic, "push", &error, 0);
-                return Ok(());
-            }
-        };
-        // Only durable entries leave the node; sealing happens under the node's lock, the
-        // uploads after it is released.
-        let mailbox = &festival.mailbox;
-        let (puts, count) = self
-            .peer
-            .read_durable(|replica| (mailbox.push_plan(replica), count_of(replica, topic)))
-            .await?;
-        match festival.mailbox.push_upload(puts).await {
-            Ok(mut report) => {
-                report.indexes_read = indexes_read;
+        let pushed = push_through(&self.peer, &mut festival.mailbox, |mailbox, replica| {
+            (mailbox.push_plan(replica), count_of(replica, topic))
+        })
+        .await?;
+        match pushed {
+            Ok((report, count)) => {
                 festival.failures = 0;
                 festival.retry_at = None;
                 festival.pushed = Some(count);
@@ -407,38 +396,46 @@ impl Worker {
                 return Ok(());
             }
         }
-        self.forward(topic).await
-    }
-
-    /// After a rotation: the creation log (with the key shares) to the older keys' mailboxes.
-    async fn forward(&mut self, topic: Topic) -> Result<(), JournalError> {
-        let interval = self.interval;
-        let Some(festival) = self.festivals.get_mut(&topic) else {
-            return Ok(());
-        };
-        for index in 0..festival.forwards.len() {
-            let mailbox = &mut festival.forwards[index];
-            let result = match mailbox.push_prepare().await {
-                Ok(_) => {
-                    let mailbox = &*mailbox;
-                    let puts = self
-                        .peer
-                        .read_durable(|replica| match creation_log(replica, topic) {
-                            Some(log) => mailbox.push_plan(&OneLog { logs: replica, log }),
-                            None => Vec::new(),
-                        })
-                        .await?;
-                    festival.forwards[index].push_upload(puts).await
-                }
-                Err(error) => Err(error),
-            };
-            if let Err(error) = result {
-                fail(festival, interval, &topic, "forward", &error, 0);
+        // After a rotation: the creation log (with the key shares) to the older keys' mailboxes.
+        let mut failure = None;
+        for mailbox in &mut festival.forwards {
+            let forwarded = push_through(&self.peer, mailbox, |mailbox, replica| {
+                let puts = creation_log(replica, topic).map_or_else(Vec::new, |log| {
+                    mailbox.push_plan(&OneLog { logs: replica, log })
+                });
+                (puts, ())
+            })
+            .await?;
+            if let Err(error) = forwarded {
+                failure = Some(error);
                 break;
             }
         }
+        if let Some(error) = failure {
+            fail(festival, interval, &topic, "forward", &error, 0);
+        }
         Ok(())
     }
+}
+
+/// One push through `mailbox`: read the other writers' indexes, plan (`plan`, which also
+/// returns what else it reads) from durable entries only — a crash must not lose an own entry
+/// that already left the node — under the node's lock, and upload after it is released.
+async fn push_through<R>(
+    peer: &NativePeer,
+    mailbox: &mut Mailbox,
+    plan: impl FnOnce(&Mailbox, &Replica) -> (Vec<PutObject>, R),
+) -> Result<Result<(PushReport, R), S3Error>, JournalError> {
+    let indexes_read = match mailbox.push_prepare().await {
+        Ok(read) => read,
+        Err(error) => return Ok(Err(error)),
+    };
+    let planner = &*mailbox;
+    let (puts, extra) = peer.read_durable(|replica| plan(planner, replica)).await?;
+    Ok(mailbox.push_upload(puts).await.map(|mut report| {
+        report.indexes_read = indexes_read;
+        (report, extra)
+    }))
 }
 
 /// A failed request: reported, and the festival waits before its next one, longer each time.
